@@ -1,0 +1,1 @@
+"""Adapters: implementations of the services' ports (storage, and later FHIR, notify, analytics)."""

@@ -1,0 +1,1 @@
+"""SQL storage: SQLAlchemy 2 tables, repositories, the Unit of Work and Alembic migrations."""

@@ -1,0 +1,506 @@
+"""SQL repositories: rows in, domain objects out, always inside one AccessScope."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, TypeVarTuple
+from uuid import UUID
+
+from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from regenpath.adapters.db.pagination import decode_cursor, encode_cursor
+from regenpath.adapters.db.tables import (
+    BedsideVerificationRow,
+    ClinicRow,
+    EpisodeRow,
+    EpisodeTransitionRow,
+    PatientRow,
+    ProductRow,
+    TreatmentCycleRow,
+)
+from regenpath.domain.episodes import Episode, TreatmentCycle
+from regenpath.domain.pathway import OPEN_STAGES, Stage
+from regenpath.domain.patients import Clinic, Patient
+from regenpath.domain.products import (
+    BedsideVerification,
+    CellSource,
+    Product,
+    ProductStatus,
+)
+from regenpath.services.errors import InvalidReference, StaleVersion
+from regenpath.services.ports import (
+    AccessScope,
+    EpisodeQuery,
+    EpisodeSummary,
+    Page,
+    PatientQuery,
+    TimelineEntry,
+)
+
+_Ts = TypeVarTuple("_Ts")
+
+
+class _Scoped:
+    def __init__(self, session: Session, scope: AccessScope) -> None:
+        self.session = session
+        self.scope = scope
+
+    def _in_scope(self, statement: Select[*_Ts], clinic_column: Any) -> Select[*_Ts]:
+        if self.scope.clinic_ids is None:
+            return statement
+        return statement.where(clinic_column.in_(self.scope.clinic_ids))
+
+
+class SqlClinicRepository(_Scoped):
+    def add(self, clinic: Clinic) -> None:
+        self.session.add(
+            ClinicRow(
+                id=clinic.id,
+                name=clinic.name,
+                time_zone=clinic.time_zone,
+                created_at=clinic.created_at,
+            )
+        )
+
+    def get(self, clinic_id: UUID) -> Clinic | None:
+        row = self.session.scalar(
+            self._in_scope(select(ClinicRow).where(ClinicRow.id == clinic_id), ClinicRow.id)
+        )
+        return _clinic(row) if row is not None else None
+
+    def all(self) -> list[Clinic]:
+        rows = self.session.scalars(
+            self._in_scope(select(ClinicRow), ClinicRow.id).order_by(ClinicRow.name)
+        )
+        return [_clinic(row) for row in rows]
+
+
+class SqlPatientRepository(_Scoped):
+    def add(self, patient: Patient) -> None:
+        self.session.add(
+            PatientRow(
+                id=patient.id,
+                clinic_id=patient.clinic_id,
+                mrn=patient.mrn,
+                family_name=patient.family_name,
+                given_name=patient.given_name,
+                birth_date=patient.birth_date,
+                sex=patient.sex,
+                phone=patient.phone,
+                email=patient.email,
+                created_at=patient.created_at,
+                updated_at=patient.created_at,
+                version=patient.version,
+            )
+        )
+        self.session.flush()
+
+    def get(self, patient_id: UUID) -> Patient | None:
+        row = self.session.scalar(
+            self._in_scope(
+                select(PatientRow).where(PatientRow.id == patient_id), PatientRow.clinic_id
+            )
+        )
+        return _patient(row) if row is not None else None
+
+    def get_by_mrn(self, clinic_id: UUID, mrn: str) -> Patient | None:
+        row = self.session.scalar(
+            self._in_scope(
+                select(PatientRow).where(PatientRow.clinic_id == clinic_id, PatientRow.mrn == mrn),
+                PatientRow.clinic_id,
+            )
+        )
+        return _patient(row) if row is not None else None
+
+    def update(self, patient: Patient, expected_version: int, now: datetime) -> None:
+        result = self.session.execute(
+            update(PatientRow)
+            .where(PatientRow.id == patient.id, PatientRow.version == expected_version)
+            .values(
+                family_name=patient.family_name,
+                given_name=patient.given_name,
+                birth_date=patient.birth_date,
+                sex=patient.sex,
+                phone=patient.phone,
+                email=patient.email,
+                updated_at=now,
+                version=expected_version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion("patient", patient.id, expected_version)
+        patient.version = expected_version + 1
+
+    def search(self, query: PatientQuery) -> Page[Patient]:
+        statement = self._in_scope(select(PatientRow), PatientRow.clinic_id)
+        if query.clinic_id is not None:
+            statement = statement.where(PatientRow.clinic_id == query.clinic_id)
+        if query.mrn:
+            statement = statement.where(PatientRow.mrn == query.mrn.strip())
+        if query.birth_date is not None:
+            statement = statement.where(PatientRow.birth_date == query.birth_date)
+        if query.name:
+            for word in query.name.split():
+                pattern = f"%{_escape_like(word.lower())}%"
+                statement = statement.where(
+                    or_(
+                        func.lower(PatientRow.family_name).like(pattern, escape="\\"),
+                        func.lower(PatientRow.given_name).like(pattern, escape="\\"),
+                    )
+                )
+        key = (PatientRow.family_name, PatientRow.given_name, PatientRow.id)
+        if query.cursor:
+            family, given, last_id = decode_cursor(query.cursor, 3)
+            statement = statement.where(tuple_(*key) > tuple_(family, given, _uuid(last_id)))
+        rows = list(self.session.scalars(statement.order_by(*key).limit(query.limit + 1)))
+        next_cursor = None
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            last = rows[-1]
+            next_cursor = encode_cursor([last.family_name, last.given_name, str(last.id)])
+        return Page([_patient(row) for row in rows], next_cursor)
+
+
+class SqlEpisodeRepository(_Scoped):
+    def add(self, episode: Episode) -> None:
+        self.session.add(
+            EpisodeRow(
+                id=episode.id,
+                clinic_id=episode.clinic_id,
+                patient_id=episode.patient_id,
+                condition_code=episode.condition_code,
+                condition_text=episode.condition_text,
+                target_site=episode.target_site,
+                laterality=episode.laterality,
+                stage=episode.stage,
+                opened_at=episode.opened_at,
+                stage_changed_at=episode.opened_at,
+                consented_at=episode.consented_at,
+                closed_at=episode.closed_at,
+                version=episode.version,
+            )
+        )
+        self.session.flush()
+
+    def get(self, episode_id: UUID) -> Episode | None:
+        row = self.session.scalar(
+            self._in_scope(
+                select(EpisodeRow).where(EpisodeRow.id == episode_id), EpisodeRow.clinic_id
+            )
+        )
+        return _episode(row) if row is not None else None
+
+    def save(self, episode: Episode, expected_version: int, change: TimelineEntry) -> None:
+        # The WHERE on version is the optimistic lock: a concurrent writer that committed
+        # first has moved the version on, so this UPDATE matches no row and nothing is written.
+        result = self.session.execute(
+            update(EpisodeRow)
+            .where(EpisodeRow.id == episode.id, EpisodeRow.version == expected_version)
+            .values(
+                stage=episode.stage,
+                stage_changed_at=change.occurred_at,
+                consented_at=episode.consented_at,
+                closed_at=episode.closed_at,
+                version=expected_version + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion("episode", episode.id, expected_version)
+        existing = {
+            row.id: row
+            for row in self.session.scalars(
+                select(TreatmentCycleRow).where(TreatmentCycleRow.episode_id == episode.id)
+            )
+        }
+        for cycle in episode.cycles:
+            row = existing.get(cycle.id)
+            if row is None:
+                self.session.add(
+                    TreatmentCycleRow(
+                        id=cycle.id,
+                        clinic_id=episode.clinic_id,
+                        episode_id=episode.id,
+                        number=cycle.number,
+                        cell_source=cycle.cell_source,
+                        stage=cycle.stage,
+                        planned_at=cycle.planned_at,
+                        product_id=cycle.product_id,
+                        administered_at=cycle.administered_at,
+                    )
+                )
+            else:
+                row.stage = cycle.stage
+                row.product_id = cycle.product_id
+                row.administered_at = cycle.administered_at
+        self.session.add(
+            EpisodeTransitionRow(
+                clinic_id=episode.clinic_id,
+                episode_id=episode.id,
+                from_stage=change.from_stage,
+                to_stage=change.to_stage,
+                occurred_at=change.occurred_at,
+                cycle_number=change.cycle_number,
+                reason=change.reason,
+                events=change.events,
+            )
+        )
+        self.session.flush()
+        episode.version = expected_version + 1
+
+    def find(self, query: EpisodeQuery) -> Page[EpisodeSummary]:
+        statement = self._in_scope(
+            select(EpisodeRow, PatientRow).join(PatientRow, PatientRow.id == EpisodeRow.patient_id),
+            EpisodeRow.clinic_id,
+        )
+        if query.clinic_id is not None:
+            statement = statement.where(EpisodeRow.clinic_id == query.clinic_id)
+        if query.stage is not None:
+            statement = statement.where(EpisodeRow.stage == query.stage)
+        if query.patient_id is not None:
+            statement = statement.where(EpisodeRow.patient_id == query.patient_id)
+        if query.open_only:
+            statement = statement.where(EpisodeRow.stage.in_(OPEN_STAGES))
+        # Longest-waiting first: a worklist is read from the top.
+        key = (EpisodeRow.stage_changed_at, EpisodeRow.id)
+        if query.cursor:
+            since, last_id = decode_cursor(query.cursor, 2)
+            statement = statement.where(tuple_(*key) > tuple_(_datetime(since), _uuid(last_id)))
+        rows = list(self.session.execute(statement.order_by(*key).limit(query.limit + 1)))
+        next_cursor = None
+        if len(rows) > query.limit:
+            rows = rows[: query.limit]
+            last = rows[-1][0]
+            next_cursor = encode_cursor([last.stage_changed_at.isoformat(), str(last.id)])
+        return Page(
+            [
+                EpisodeSummary(
+                    episode=_episode(episode),
+                    patient_name=f"{patient.family_name.upper()}, {patient.given_name}",
+                    patient_mrn=patient.mrn,
+                    stage_since=episode.stage_changed_at,
+                )
+                for episode, patient in rows
+            ],
+            next_cursor,
+        )
+
+    def for_patient(self, patient_id: UUID) -> list[Episode]:
+        rows = self.session.scalars(
+            self._in_scope(
+                select(EpisodeRow).where(EpisodeRow.patient_id == patient_id),
+                EpisodeRow.clinic_id,
+            ).order_by(EpisodeRow.opened_at)
+        )
+        return [_episode(row) for row in rows]
+
+    def count_by_stage(self, clinic_id: UUID | None = None) -> dict[Stage, int]:
+        statement = self._in_scope(
+            select(EpisodeRow.stage, func.count()).group_by(EpisodeRow.stage),
+            EpisodeRow.clinic_id,
+        )
+        if clinic_id is not None:
+            statement = statement.where(EpisodeRow.clinic_id == clinic_id)
+        return {Stage(stage): count for stage, count in self.session.execute(statement)}
+
+    def timeline(self, episode_id: UUID) -> list[TimelineEntry]:
+        rows = self.session.scalars(
+            self._in_scope(
+                select(EpisodeTransitionRow).where(EpisodeTransitionRow.episode_id == episode_id),
+                EpisodeTransitionRow.clinic_id,
+            ).order_by(EpisodeTransitionRow.occurred_at, EpisodeTransitionRow.id)
+        )
+        return [
+            TimelineEntry(
+                episode_id=row.episode_id,
+                from_stage=row.from_stage,
+                to_stage=row.to_stage,
+                occurred_at=row.occurred_at,
+                cycle_number=row.cycle_number,
+                reason=row.reason,
+                events=list(row.events),
+            )
+            for row in rows
+        ]
+
+
+class SqlProductRepository(_Scoped):
+    def add(self, product: Product) -> None:
+        self.session.add(ProductRow(**_product_values(product)))
+        self.session.flush()
+
+    def get(self, product_id: UUID) -> Product | None:
+        row = self.session.scalar(
+            self._in_scope(
+                select(ProductRow).where(ProductRow.id == product_id), ProductRow.clinic_id
+            )
+        )
+        return _product(row) if row is not None else None
+
+    def save(self, product: Product) -> None:
+        values = _product_values(product)
+        values["version"] = product.version + 1
+        result = self.session.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product.id, ProductRow.version == product.version)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise StaleVersion("product", product.id, product.version)
+        product.version += 1
+
+    def available_donor_products(self, clinic_id: UUID) -> list[Product]:
+        rows = self.session.scalars(
+            self._in_scope(
+                select(ProductRow).where(
+                    ProductRow.clinic_id == clinic_id,
+                    ProductRow.source == CellSource.ALLOGENEIC,
+                    ProductRow.status == ProductStatus.RELEASED,
+                    ProductRow.intended_patient_id.is_(None),
+                ),
+                ProductRow.clinic_id,
+            ).order_by(ProductRow.expires_at)
+        )
+        return [_product(row) for row in rows]
+
+    def add_verification(self, verification: BedsideVerification) -> None:
+        product = self.session.get(ProductRow, verification.product_id)
+        assert product is not None, "verifications are recorded for known products"
+        self.session.add(
+            BedsideVerificationRow(
+                id=verification.id,
+                clinic_id=product.clinic_id,
+                product_id=verification.product_id,
+                patient_id=verification.patient_id,
+                method=verification.method,
+                passed=verification.passed,
+                verified_at=verification.verified_at,
+                verified_by=verification.verified_by,
+            )
+        )
+        self.session.flush()
+
+    def latest_verification(self, product_id: UUID) -> BedsideVerification | None:
+        row = self.session.scalar(
+            self._in_scope(
+                select(BedsideVerificationRow).where(
+                    BedsideVerificationRow.product_id == product_id
+                ),
+                BedsideVerificationRow.clinic_id,
+            )
+            .order_by(BedsideVerificationRow.verified_at.desc(), BedsideVerificationRow.id)
+            .limit(1)
+        )
+        if row is None:
+            return None
+        return BedsideVerification(
+            id=row.id,
+            product_id=row.product_id,
+            patient_id=row.patient_id,
+            method=row.method,
+            passed=row.passed,
+            verified_at=row.verified_at,
+            verified_by=row.verified_by,
+        )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _uuid(value: Any) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise InvalidReference("cursor", "not a cursor this server gave out") from None
+
+
+def _datetime(value: Any) -> datetime:
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidReference("cursor", "not a cursor this server gave out") from None
+
+
+def _clinic(row: ClinicRow) -> Clinic:
+    return Clinic(id=row.id, name=row.name, time_zone=row.time_zone, created_at=row.created_at)
+
+
+def _patient(row: PatientRow) -> Patient:
+    return Patient(
+        id=row.id,
+        clinic_id=row.clinic_id,
+        mrn=row.mrn,
+        family_name=row.family_name,
+        given_name=row.given_name,
+        birth_date=date.fromisoformat(str(row.birth_date)),
+        sex=row.sex,
+        phone=row.phone,
+        email=row.email,
+        created_at=row.created_at,
+        version=row.version,
+    )
+
+
+def _episode(row: EpisodeRow) -> Episode:
+    return Episode(
+        id=row.id,
+        clinic_id=row.clinic_id,
+        patient_id=row.patient_id,
+        condition_code=row.condition_code,
+        condition_text=row.condition_text,
+        target_site=row.target_site,
+        laterality=row.laterality,
+        opened_at=row.opened_at,
+        stage=row.stage,
+        consented_at=row.consented_at,
+        closed_at=row.closed_at,
+        version=row.version,
+        cycles=[
+            TreatmentCycle(
+                id=cycle.id,
+                number=cycle.number,
+                cell_source=cycle.cell_source,
+                stage=cycle.stage,
+                planned_at=cycle.planned_at,
+                product_id=cycle.product_id,
+                administered_at=cycle.administered_at,
+            )
+            for cycle in row.cycles
+        ],
+    )
+
+
+def _product(row: ProductRow) -> Product:
+    return Product(
+        id=row.id,
+        clinic_id=row.clinic_id,
+        source=row.source,
+        status=row.status,
+        donor_eligibility=row.donor_eligibility,
+        intended_patient_id=row.intended_patient_id,
+        collected_at=row.collected_at,
+        expires_at=row.expires_at,
+        released_at=row.released_at,
+        administered_at=row.administered_at,
+        version=row.version,
+    )
+
+
+def _product_values(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "clinic_id": product.clinic_id,
+        "source": product.source,
+        "status": product.status,
+        "donor_eligibility": product.donor_eligibility,
+        "intended_patient_id": product.intended_patient_id,
+        "collected_at": product.collected_at,
+        "expires_at": product.expires_at,
+        "released_at": product.released_at,
+        "administered_at": product.administered_at,
+        "version": product.version,
+    }

@@ -1,0 +1,166 @@
+"""The tables. Every clinical table carries ``clinic_id``, the tenant key (DESIGN.md s.4)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from regenpath.adapters.db.types import UTCDateTime, str_enum
+from regenpath.domain.episodes import Laterality
+from regenpath.domain.pathway import Stage
+from regenpath.domain.patients import AdministrativeSex
+from regenpath.domain.products import (
+    CellSource,
+    DonorEligibility,
+    ProductStatus,
+    VerificationMethod,
+)
+
+# Deterministic constraint names, so migrations can name what they alter on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class ClinicRow(Base):
+    __tablename__ = "clinics"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class PatientRow(Base):
+    __tablename__ = "patients"
+    __table_args__ = (
+        UniqueConstraint("clinic_id", "mrn", name="uq_patients_clinic_id_mrn"),
+        Index("ix_patients_clinic_id_family_name", "clinic_id", "family_name"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    mrn: Mapped[str] = mapped_column(String(64))
+    family_name: Mapped[str] = mapped_column(String(100))
+    given_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[AdministrativeSex] = mapped_column(str_enum(AdministrativeSex))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class EpisodeRow(Base):
+    __tablename__ = "episodes"
+    __table_args__ = (
+        Index("ix_episodes_clinic_id_stage", "clinic_id", "stage", "stage_changed_at"),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    condition_code: Mapped[str] = mapped_column(String(10))
+    condition_text: Mapped[str] = mapped_column(String(200))
+    target_site: Mapped[str] = mapped_column(String(100))
+    laterality: Mapped[Laterality] = mapped_column(str_enum(Laterality))
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    opened_at: Mapped[datetime]
+    stage_changed_at: Mapped[datetime]
+    consented_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    cycles: Mapped[list[TreatmentCycleRow]] = relationship(
+        order_by="TreatmentCycleRow.number", lazy="selectin"
+    )
+
+
+class ProductRow(Base):
+    __tablename__ = "products"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"), index=True)
+    source: Mapped[CellSource] = mapped_column(str_enum(CellSource))
+    status: Mapped[ProductStatus] = mapped_column(str_enum(ProductStatus))
+    donor_eligibility: Mapped[DonorEligibility] = mapped_column(str_enum(DonorEligibility))
+    intended_patient_id: Mapped[UUID | None] = mapped_column(ForeignKey("patients.id"))
+    collected_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    released_at: Mapped[datetime | None]
+    administered_at: Mapped[datetime | None]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TreatmentCycleRow(Base):
+    __tablename__ = "treatment_cycles"
+    __table_args__ = (UniqueConstraint("episode_id", "number", name="uq_cycles_episode_number"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    episode_id: Mapped[UUID] = mapped_column(ForeignKey("episodes.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    cell_source: Mapped[CellSource] = mapped_column(str_enum(CellSource))
+    stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    planned_at: Mapped[datetime]
+    product_id: Mapped[UUID | None] = mapped_column(ForeignKey("products.id"))
+    administered_at: Mapped[datetime | None]
+
+
+class BedsideVerificationRow(Base):
+    __tablename__ = "bedside_verifications"
+    __table_args__ = (Index("ix_bedside_verifications_product_id", "product_id", "verified_at"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    product_id: Mapped[UUID] = mapped_column(ForeignKey("products.id"))
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"))
+    method: Mapped[VerificationMethod] = mapped_column(str_enum(VerificationMethod))
+    passed: Mapped[bool] = mapped_column(Boolean)
+    verified_at: Mapped[datetime]
+    verified_by: Mapped[str] = mapped_column(String(200))
+
+
+class EpisodeTransitionRow(Base):
+    """Append-only history of stage changes: the chart's timeline."""
+
+    __tablename__ = "episode_transitions"
+    __table_args__ = (Index("ix_episode_transitions_episode_id", "episode_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    episode_id: Mapped[UUID] = mapped_column(ForeignKey("episodes.id"))
+    from_stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    to_stage: Mapped[Stage] = mapped_column(str_enum(Stage))
+    occurred_at: Mapped[datetime]
+    cycle_number: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    events: Mapped[list[dict[str, Any]]] = mapped_column(JSON)

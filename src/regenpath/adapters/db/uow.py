@@ -1,0 +1,77 @@
+"""The SQL Unit of Work: one session, one transaction, repositories bound to one scope."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from regenpath.adapters.db.repositories import (
+    SqlClinicRepository,
+    SqlEpisodeRepository,
+    SqlPatientRepository,
+    SqlProductRepository,
+)
+from regenpath.services.errors import DuplicateValue
+from regenpath.services.ports import AccessScope
+
+
+class SqlUnitOfWork:
+    """``with uow: ...; uow.commit()`` — leaving the block without commit rolls back."""
+
+    clinics: SqlClinicRepository
+    patients: SqlPatientRepository
+    episodes: SqlEpisodeRepository
+    products: SqlProductRepository
+
+    def __init__(self, session_factory: sessionmaker[Session], scope: AccessScope) -> None:
+        self._session_factory = session_factory
+        self.scope = scope
+        self._session: Session | None = None
+
+    def __enter__(self) -> Self:
+        session = self._session_factory()
+        self._session = session
+        self.clinics = SqlClinicRepository(session, self.scope)
+        self.patients = SqlPatientRepository(session, self.scope)
+        self.episodes = SqlEpisodeRepository(session, self.scope)
+        self.products = SqlProductRepository(session, self.scope)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self._require_session()
+        try:
+            session.rollback()
+        finally:
+            session.close()
+            self._session = None
+        if isinstance(exc, IntegrityError):
+            raise _duplicate() from exc
+
+    def commit(self) -> None:
+        try:
+            self._require_session().commit()
+        except IntegrityError as error:
+            self._require_session().rollback()
+            raise _duplicate() from error
+
+    def rollback(self) -> None:
+        self._require_session().rollback()
+
+    def _require_session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside a with block")
+        return self._session
+
+
+def _duplicate() -> DuplicateValue:
+    # A uniqueness race between two writers: the use case's own check passed for both, and
+    # the database refused the second.
+    return DuplicateValue("record", "a conflicting record was written meanwhile; reload and retry")

@@ -1,0 +1,63 @@
+"""Composition root: the one place that picks adapters and wires them to the use cases."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from regenpath.adapters.db.engine import build_engine, build_session_factory
+from regenpath.adapters.db.uow import SqlUnitOfWork
+from regenpath.config import Settings, get_settings
+from regenpath.services.ports import AccessScope, Clock, IdFactory
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+@dataclass
+class Application:
+    """Everything a request or a command needs, built once per process."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    clock: Clock = field(default_factory=SystemClock)
+    new_id: IdFactory = uuid.uuid4
+
+    def unit_of_work(self, scope: AccessScope | None = None) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.session_factory, scope or AccessScope())
+
+    @property
+    def product_max_hold(self) -> timedelta:
+        return timedelta(hours=self.settings.product_max_hold_hours)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    new_id: IdFactory | None = None,
+) -> Application:
+    settings = settings or get_settings()
+    engine = build_engine(settings.database_url, echo=settings.sql_echo)
+    return Application(
+        settings=settings,
+        engine=engine,
+        session_factory=build_session_factory(engine),
+        clock=clock or SystemClock(),
+        new_id=new_id or _uuid4,
+    )
+
+
+def _uuid4() -> UUID:
+    return uuid.uuid4()

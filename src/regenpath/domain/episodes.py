@@ -1,0 +1,358 @@
+"""The care episode: one patient, one condition, one target, moving through the pathway."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from regenpath.domain import events as ev
+from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
+from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage, allowed_transitions
+from regenpath.domain.products import (
+    BedsideVerification,
+    CellSource,
+    Product,
+    administration_blockers,
+    release_blockers,
+)
+
+# ICD-10-CM: a letter, two characters, then an optional dot and up to four more (CDC FY2025
+# tabular list conventions). Matching codes, never display text, is a DESIGN.md convention.
+_ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
+
+
+class Laterality(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass
+class TreatmentCycle:
+    """One harvest or allocation leading to one injection; an episode may have several."""
+
+    id: UUID
+    number: int
+    cell_source: CellSource
+    stage: Stage
+    planned_at: datetime
+    product_id: UUID | None = None
+    administered_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TransitionRequest:
+    """What a transition needs besides the target stage.
+
+    The caller loads what the guards look at (the cycle's product, its latest bedside
+    verification) and passes it in, so the domain decides without I/O.
+    """
+
+    to: Stage
+    reason: str | None = None
+    cell_source: CellSource | None = None
+    new_cycle_id: UUID | None = None
+    product: Product | None = None
+    verification: BedsideVerification | None = None
+
+
+@dataclass
+class Episode:
+    id: UUID
+    clinic_id: UUID
+    patient_id: UUID
+    condition_code: str
+    condition_text: str
+    target_site: str
+    laterality: Laterality
+    opened_at: datetime
+    stage: Stage = Stage.REFERRED
+    consented_at: datetime | None = None
+    closed_at: datetime | None = None
+    cycles: list[TreatmentCycle] = field(default_factory=list)
+    version: int = 1
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        id: UUID,
+        clinic_id: UUID,
+        patient_id: UUID,
+        condition_code: str,
+        condition_text: str,
+        target_site: str,
+        laterality: Laterality,
+        now: datetime,
+    ) -> Episode:
+        code = condition_code.strip().upper()
+        if not _ICD10CM.match(code):
+            raise InvalidValue("condition_code", f"{condition_code!r} is not an ICD-10-CM code")
+        if not condition_text.strip():
+            raise InvalidValue("condition_text", "describe the condition")
+        if not target_site.strip():
+            raise InvalidValue("target_site", "name the treated level or joint")
+        return cls(
+            id=id,
+            clinic_id=clinic_id,
+            patient_id=patient_id,
+            condition_code=code,
+            condition_text=condition_text.strip(),
+            target_site=target_site.strip(),
+            laterality=laterality,
+            opened_at=now,
+        )
+
+    @property
+    def current_cycle(self) -> TreatmentCycle | None:
+        return self.cycles[-1] if self.cycles else None
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def allowed_targets(self) -> list[Stage]:
+        return [t.target for t in allowed_transitions(self.stage)]
+
+    def transition(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        """Move to ``request.to`` if the table and every guard allow it.
+
+        Raises :class:`TransitionRefused` naming each failed guard, and then nothing changed:
+        every guard is checked before anything is written.
+        """
+        source = self.stage
+        if (source, request.to) not in TRANSITIONS:
+            allowed = ", ".join(self.allowed_targets()) or "none (the episode is closed)"
+            raise TransitionRefused(
+                [
+                    GuardFailure(
+                        Guard.TRANSITION_NOT_ALLOWED,
+                        f"An episode in stage {source} cannot move to {request.to}; "
+                        f"allowed: {allowed}.",
+                    )
+                ]
+            )
+        check, apply = _HANDLERS[request.to]
+        failures = check(self, request, now)
+        if failures:
+            raise TransitionRefused(failures)
+        events = apply(self, request, now)
+        self.stage = request.to
+        cycle = self.current_cycle
+        if cycle is not None and request.to in CYCLE_STAGES:
+            cycle.stage = request.to
+        return events
+
+    # -- guards -----------------------------------------------------------------------------
+
+    def _needs_reason(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        if request.reason is None or not request.reason.strip():
+            return [GuardFailure(Guard.REASON_REQUIRED, f"Say why the episode is {request.to}.")]
+        return []
+
+    def _needs_consent(self) -> list[GuardFailure]:
+        """No consent, no harvest and no injection (DESIGN.md section 2)."""
+        if self.consented_at is None:
+            return [GuardFailure(Guard.CONSENT_REQUIRED, "The patient has not consented.")]
+        return []
+
+    def _cycle_source_is(self, source: CellSource) -> list[GuardFailure]:
+        cycle = self.current_cycle
+        if cycle is not None and cycle.cell_source is source:
+            return []
+        guard = (
+            Guard.AUTOLOGOUS_CYCLE_ONLY
+            if source is CellSource.AUTOLOGOUS
+            else Guard.ALLOGENEIC_CYCLE_ONLY
+        )
+        return [GuardFailure(guard, f"This step belongs to an {source} cycle.")]
+
+    def _cycle_product(self, request: TransitionRequest) -> list[GuardFailure]:
+        cycle = self.current_cycle
+        if request.product is None or cycle is None or cycle.product_id is None:
+            return [GuardFailure(Guard.PRODUCT_REQUIRED, "No product is assigned to this cycle.")]
+        if request.product.id != cycle.product_id:
+            return [
+                GuardFailure(
+                    Guard.PRODUCT_NOT_IN_THIS_CYCLE, "That product is not this cycle's product."
+                )
+            ]
+        return []
+
+    def _check_nothing(self, _request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        return []
+
+    def _check_planned(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        failures = self._needs_consent()
+        if request.cell_source is None:
+            failures.append(
+                GuardFailure(
+                    Guard.CELL_SOURCE_REQUIRED,
+                    "Say whether the cycle uses autologous or allogeneic cells.",
+                )
+            )
+        if request.new_cycle_id is None:
+            raise ValueError("planning a cycle needs new_cycle_id from the caller")
+        return failures
+
+    def _check_harvested(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        failures = self._needs_consent() + self._cycle_source_is(CellSource.AUTOLOGOUS)
+        product = request.product
+        if product is None:
+            failures.append(GuardFailure(Guard.PRODUCT_REQUIRED, "The harvest makes a product."))
+        elif product.intended_patient_id != self.patient_id:
+            failures.append(
+                GuardFailure(Guard.PRODUCT_FOR_OTHER_PATIENT, "The harvest is for this patient.")
+            )
+        return failures
+
+    def _check_processed(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        return self._cycle_product(request)
+
+    def _check_released(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
+        failures = self._cycle_product(request)
+        if not failures and request.product is not None and now >= request.product.expires_at:
+            failures.append(
+                GuardFailure(Guard.PRODUCT_EXPIRED, "The product expired before release.")
+            )
+        return failures
+
+    def _check_allocated(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
+        """Allogeneic products are allocated released only (DON-5, DON-7; DESIGN.md s.2)."""
+        failures = self._needs_consent() + self._cycle_source_is(CellSource.ALLOGENEIC)
+        product = request.product
+        if product is None:
+            failures.append(GuardFailure(Guard.PRODUCT_REQUIRED, "Choose a released product."))
+            return failures
+        failures += release_blockers(product, now)
+        if product.source is not CellSource.ALLOGENEIC:
+            failures.append(
+                GuardFailure(Guard.ALLOGENEIC_CYCLE_ONLY, "Only donor products are allocated.")
+            )
+        if product.intended_patient_id not in (None, self.patient_id):
+            failures.append(
+                GuardFailure(
+                    Guard.PRODUCT_FOR_OTHER_PATIENT, "The product is allocated to another patient."
+                )
+            )
+        return failures
+
+    def _check_administered(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
+        """Consent, a released unexpired product, a passed bedside check (BED-1, DON-7, EXP-1)."""
+        failures = self._needs_consent() + self._cycle_product(request)
+        if failures:
+            return failures
+        return administration_blockers(request.product, request.verification, self.patient_id, now)
+
+    # -- effects ----------------------------------------------------------------------------
+
+    def _start_evaluation(self, _r: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        return [ev.EvaluationStarted(self.id, now)]
+
+    def _decide_eligible(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        return [ev.EligibilityDecided(self.id, now, eligible=True, reason=request.reason)]
+
+    def _decide_ineligible(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        self.closed_at = now
+        return [ev.EligibilityDecided(self.id, now, eligible=False, reason=request.reason)]
+
+    def _consent(self, _request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        self.consented_at = now
+        return [ev.EpisodeConsented(self.id, now)]
+
+    def _plan_cycle(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        assert request.new_cycle_id is not None and request.cell_source is not None
+        number = len(self.cycles) + 1
+        self.cycles.append(
+            TreatmentCycle(
+                id=request.new_cycle_id,
+                number=number,
+                cell_source=request.cell_source,
+                stage=Stage.PLANNED,
+                planned_at=now,
+            )
+        )
+        return [ev.TreatmentCyclePlanned(self.id, now, number, request.cell_source.value)]
+
+    def _harvest(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        cycle, product = self._cycle_and_product(request)
+        cycle.product_id = product.id
+        return [ev.CellsHarvested(self.id, now, cycle.number, product.id)]
+
+    def _process(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        cycle, product = self._cycle_and_product(request)
+        return [ev.ProductProcessed(self.id, now, cycle.number, product.id)]
+
+    def _release(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        cycle, product = self._cycle_and_product(request)
+        product.release(now)
+        return [ev.ProductReleased(self.id, now, cycle.number, product.id, product.expires_at)]
+
+    def _allocate(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        cycle, product = self._cycle_and_product(request)
+        product.allocate_to(self.patient_id)
+        cycle.product_id = product.id
+        return [ev.ProductAllocated(self.id, now, cycle.number, product.id)]
+
+    def _administer(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        cycle, product = self._cycle_and_product(request)
+        product.administer(now)
+        cycle.administered_at = now
+        return [ev.ProductAdministered(self.id, now, cycle.number, product.id, self.patient_id)]
+
+    def _start_recovery(self, _request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        cycle = self.current_cycle
+        assert cycle is not None
+        return [ev.RecoveryStarted(self.id, now, cycle.number)]
+
+    def _start_follow_up(self, _request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        if self.stage is Stage.LOST_TO_FOLLOW_UP:
+            return [ev.PatientReturnedToFollowUp(self.id, now)]
+        return [ev.FollowUpStarted(self.id, now)]
+
+    def _complete(self, _request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        self.closed_at = now
+        return [ev.EpisodeCompleted(self.id, now)]
+
+    def _withdraw(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        assert request.reason is not None
+        self.closed_at = now
+        return [ev.EpisodeWithdrawn(self.id, now, self.stage.value, request.reason.strip())]
+
+    def _lose(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
+        return [ev.EpisodeLostToFollowUp(self.id, now, request.reason)]
+
+    def _cycle_and_product(self, request: TransitionRequest) -> tuple[TreatmentCycle, Product]:
+        cycle = self.current_cycle
+        assert cycle is not None and request.product is not None, "guards ran first"
+        return cycle, request.product
+
+
+_Check = Callable[[Episode, TransitionRequest, datetime], list[GuardFailure]]
+_Apply = Callable[[Episode, TransitionRequest, datetime], list[ev.DomainEvent]]
+
+
+# One (guard, effect) pair per target stage; the table in pathway.py says which sources may
+# reach it. Keeping the two apart means the allowed moves can be read without the guards.
+_HANDLERS: dict[Stage, tuple[_Check, _Apply]] = {
+    Stage.IN_EVALUATION: (Episode._check_nothing, Episode._start_evaluation),
+    Stage.ELIGIBLE: (Episode._check_nothing, Episode._decide_eligible),
+    Stage.INELIGIBLE: (Episode._needs_reason, Episode._decide_ineligible),
+    Stage.CONSENTED: (Episode._check_nothing, Episode._consent),
+    Stage.PLANNED: (Episode._check_planned, Episode._plan_cycle),
+    Stage.HARVESTED: (Episode._check_harvested, Episode._harvest),
+    Stage.PROCESSED: (Episode._check_processed, Episode._process),
+    Stage.RELEASED: (Episode._check_released, Episode._release),
+    Stage.PRODUCT_ALLOCATED: (Episode._check_allocated, Episode._allocate),
+    Stage.ADMINISTERED: (Episode._check_administered, Episode._administer),
+    Stage.RECOVERY: (Episode._check_nothing, Episode._start_recovery),
+    Stage.FOLLOW_UP: (Episode._check_nothing, Episode._start_follow_up),
+    Stage.COMPLETED: (Episode._check_nothing, Episode._complete),
+    Stage.WITHDRAWN: (Episode._needs_reason, Episode._withdraw),
+    Stage.LOST_TO_FOLLOW_UP: (Episode._check_nothing, Episode._lose),
+}

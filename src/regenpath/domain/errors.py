@@ -1,0 +1,67 @@
+"""Errors the domain raises when a rule refuses a command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Guard(StrEnum):
+    """The name of each rule that can refuse a pathway transition.
+
+    The value is what the API returns in ``guard`` and what the web shell explains, so it
+    is part of the public contract: add names, never rename them.
+    """
+
+    TRANSITION_NOT_ALLOWED = "transition_not_allowed"
+    REASON_REQUIRED = "reason_required"
+    CONSENT_REQUIRED = "consent_required"
+    CELL_SOURCE_REQUIRED = "cell_source_required"
+    AUTOLOGOUS_CYCLE_ONLY = "autologous_cycle_only"
+    ALLOGENEIC_CYCLE_ONLY = "allogeneic_cycle_only"
+    PRODUCT_REQUIRED = "product_required"
+    PRODUCT_NOT_IN_THIS_CYCLE = "product_not_in_this_cycle"
+    PRODUCT_FOR_OTHER_PATIENT = "product_for_other_patient"
+    PRODUCT_NOT_RELEASED = "product_not_released"
+    PRODUCT_QUARANTINED = "product_quarantined"
+    PRODUCT_EXPIRED = "product_expired"
+    DONOR_ELIGIBILITY_INCOMPLETE = "donor_eligibility_incomplete"
+    DONOR_INELIGIBLE = "donor_ineligible"
+    BEDSIDE_VERIFICATION_REQUIRED = "bedside_verification_required"
+    BEDSIDE_VERIFICATION_FAILED = "bedside_verification_failed"
+
+
+@dataclass(frozen=True)
+class GuardFailure:
+    """One refused rule, with a message a clinician can act on."""
+
+    guard: Guard
+    message: str
+
+
+class DomainError(Exception):
+    """Base of the errors raised by the domain."""
+
+
+class TransitionRefused(DomainError):
+    """A transition was refused; nothing changed. ``failures`` lists every rule that said no."""
+
+    def __init__(self, failures: list[GuardFailure]) -> None:
+        if not failures:
+            raise ValueError("a refusal needs at least one failed guard")
+        self.failures = failures
+        super().__init__("; ".join(f"{f.guard}: {f.message}" for f in failures))
+
+    @property
+    def guard(self) -> Guard:
+        """The first rule that refused: the one to fix first."""
+        return self.failures[0].guard
+
+
+class InvalidValue(DomainError):
+    """A value breaks a domain invariant; ``field`` names it for the caller."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")

@@ -1,0 +1,70 @@
+"""Patients and clinics as the pathway knows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from regenpath.domain.errors import InvalidValue
+
+
+class AdministrativeSex(StrEnum):
+    """FHIR administrative-gender codes, so the FHIR mapping is one to one."""
+
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+@dataclass
+class Clinic:
+    id: UUID
+    name: str
+    time_zone: str
+    created_at: datetime
+
+    @classmethod
+    def create(cls, *, id: UUID, name: str, time_zone: str, now: datetime) -> Clinic:
+        if not name.strip():
+            raise InvalidValue("name", "a clinic needs a name")
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidValue("time_zone", f"{time_zone!r} is not an IANA time zone") from None
+        return cls(id=id, name=name.strip(), time_zone=time_zone, created_at=now)
+
+
+@dataclass
+class Patient:
+    id: UUID
+    clinic_id: UUID
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: date
+    sex: AdministrativeSex
+    created_at: datetime
+    phone: str | None = None
+    email: str | None = None
+    version: int = 1
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_name}"
+
+    def validate(self, today: date) -> None:
+        """Invariants of a patient record; raises :class:`InvalidValue` naming the field."""
+        if not self.mrn.strip():
+            raise InvalidValue("mrn", "the medical record number is required")
+        if not self.family_name.strip():
+            raise InvalidValue("family_name", "the family name is required")
+        if not self.given_name.strip():
+            raise InvalidValue("given_name", "the given name is required")
+        if self.birth_date > today:
+            raise InvalidValue("birth_date", "the birth date is in the future")
+        if self.birth_date.year < 1900:
+            raise InvalidValue("birth_date", "the birth date is before 1900")

@@ -1,0 +1,177 @@
+"""The ``regenpath`` command: serve, db upgrade, demo."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from typer.exceptions import TyperException
+
+from regenpath.adapters.db import migrate
+from regenpath.bootstrap import bootstrap
+from regenpath.config import get_settings
+from regenpath.domain.errors import DomainError
+from regenpath.services import patients
+from regenpath.services.demo import seed_demo
+from regenpath.services.errors import ServiceError
+from regenpath.services.ports import PatientQuery
+
+app = typer.Typer(
+    help="regenpath: the orthobiologic therapy care pathway of a clinic.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+errors = Console(stderr=True)
+
+
+class CommandFailed(Exception):
+    """A command could not do its work; the message is the one line the user sees."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default from config).")] = None,
+    port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to bind.")] = None,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Serve the web pages and the API."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "regenpath.entrypoints.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        reload=reload,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply the schema migrations (Alembic) to the configured database."""
+    application = bootstrap()
+    try:
+        migrate.upgrade(application.engine, revision)
+        console.print(f"Database at revision {migrate.current_revision(application.engine)}.")
+    finally:
+        application.dispose()
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same demo.")] = 7,
+    patients_: Annotated[
+        int, typer.Option("--patients", min=1, max=100_000, help="How many demo patients.")
+    ] = 200,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date the demo ends on (YYYY-MM-DD); default today.")
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option(help="Delete the SQLite database file first (SQLite only).")
+    ] = False,
+) -> None:
+    """Create the database and fill it with a synthetic demo clinic."""
+    settings = get_settings()
+    end = _parse_date(as_of, "--as-of") if as_of else datetime.now(UTC).date()
+    if reset:
+        _delete_sqlite_file(settings.database_url)
+    application = bootstrap(settings)
+    try:
+        migrate.upgrade(application.engine)
+        if patients.search_patients(application.unit_of_work(), PatientQuery(limit=1)).items:
+            raise CommandFailed("the database already holds patients; use --reset for a new demo")
+        with Progress(
+            TextColumn("[bold]Synthetic patients"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            task = progress.add_task("demo", total=patients_)
+            summary = seed_demo(
+                application.unit_of_work(),
+                seed=seed,
+                patient_count=patients_,
+                as_of=end,
+                product_max_hold=application.product_max_hold,
+                on_patient=lambda: progress.advance(task),
+            )
+    finally:
+        application.dispose()
+    table = Table(title=f"Demo: {summary.patients} patients in {len(summary.clinics)} clinics")
+    table.add_column("Stage")
+    table.add_column("Episodes", justify="right")
+    for stage, count in sorted(
+        summary.by_stage.items(), key=lambda kv: list(kv[0].__class__).index(kv[0])
+    ):
+        table.add_row(stage.label, str(count))
+    console.print(table)
+
+
+def _parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise CommandFailed(f"{option}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _delete_sqlite_file(database_url: str) -> None:
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        raise CommandFailed(
+            "--reset only deletes an SQLite file; empty a PostgreSQL database yourself"
+        )
+    if not url.database or url.database == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(url.database + suffix).unlink(missing_ok=True)
+
+
+def main() -> None:
+    """Run the CLI: every failure is one line on stderr and a non-zero exit, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except typer.Abort:
+        errors.print("error: aborted")
+        sys.exit(130)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except TyperException as error:
+        # Usage errors (unknown option, a value of the wrong type): Typer's own message, in
+        # one line, instead of a framed panel or a traceback.
+        format_message = getattr(error, "format_message", None)
+        message = format_message() if callable(format_message) else str(error)
+        if type(error).__name__ == "NoArgsIsHelpError":
+            console.print(message)
+            sys.exit(0)
+        errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(getattr(error, "exit_code", 2))
+    except (CommandFailed, ServiceError, DomainError) as error:
+        errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except SQLAlchemyError as error:
+        first_line = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]
+        errors.print(
+            f"error: database: {first_line}", markup=False, highlight=False, soft_wrap=True
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

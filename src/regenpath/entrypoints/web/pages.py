@@ -1,0 +1,384 @@
+"""The staff pages: worklist, patient search, registration, the chart with its transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from regenpath.domain.episodes import Laterality
+from regenpath.domain.errors import InvalidValue, TransitionRefused
+from regenpath.domain.pathway import PATHWAY_ORDER, Stage, allowed_transitions
+from regenpath.domain.patients import AdministrativeSex
+from regenpath.domain.products import CellSource, VerificationMethod
+from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep, UowDep
+from regenpath.entrypoints.web.rendering import templates
+from regenpath.services import clinics, episodes, patients, products
+from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
+from regenpath.services.ports import EpisodeQuery, PatientQuery, UnitOfWork
+
+router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+
+
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _clinic_zones(uow: UnitOfWork) -> dict[UUID, str]:
+    return {c.id: c.time_zone for c in clinics.list_clinics(uow)}
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/worklist", status_code=303)
+
+
+@router.get("/worklist", response_class=HTMLResponse)
+def worklist(
+    request: Request,
+    uow: UowDep,
+    stage: Stage | None = None,
+    clinic_id: UUID | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    page = episodes.list_episodes(
+        uow,
+        EpisodeQuery(
+            clinic_id=clinic_id, stage=stage, open_only=stage is None, limit=50, cursor=cursor
+        ),
+    )
+    context: dict[str, Any] = {
+        "stage": stage,
+        "clinic_id": clinic_id,
+        "page": page,
+        "zones": _clinic_zones(uow),
+    }
+    if _is_htmx(request):
+        return templates.TemplateResponse(request, "partials/worklist_table.html", context)
+    context |= {
+        "counts": episodes.count_by_stage(uow, clinic_id),
+        "stages": PATHWAY_ORDER,
+        "clinics": clinics.list_clinics(uow),
+    }
+    return templates.TemplateResponse(request, "worklist.html", context)
+
+
+@router.get("/patients", response_class=HTMLResponse)
+def patient_search(
+    request: Request,
+    uow: UowDep,
+    q: Annotated[str, Query(max_length=100)] = "",
+) -> Response:
+    query = _patient_query(q)
+    page = patients.search_patients(uow, query)
+    context = {"q": q, "page": page}
+    name = "partials/patient_rows.html" if _is_htmx(request) else "patients.html"
+    return templates.TemplateResponse(request, name, context)
+
+
+def _patient_query(text: str) -> PatientQuery:
+    """One search box: a date searches birth dates, a word with a digit searches MRNs."""
+    text = text.strip()
+    if not text:
+        return PatientQuery(limit=50)
+    try:
+        return PatientQuery(birth_date=date.fromisoformat(text), limit=50)
+    except ValueError:
+        pass
+    if any(ch.isdigit() for ch in text) and " " not in text:
+        return PatientQuery(mrn=text, limit=50)
+    return PatientQuery(name=text, limit=50)
+
+
+@router.get("/patients/new", response_class=HTMLResponse)
+def new_patient_form(request: Request, uow: UowDep) -> Response:
+    return _patient_form(request, uow, values={}, errors={})
+
+
+def _patient_form(
+    request: Request,
+    uow: UnitOfWork,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    return templates.TemplateResponse(
+        request,
+        "patient_new.html",
+        {
+            "clinics": clinics.list_clinics(uow),
+            "sexes": list(AdministrativeSex),
+            "values": values,
+            "errors": errors,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/patients", response_class=HTMLResponse)
+def register_patient(
+    request: Request,
+    uow: UowDep,
+    clock: ClockDep,
+    ids: IdsDep,
+    clinic_id: Annotated[str, Form()] = "",
+    mrn: Annotated[str, Form(max_length=64)] = "",
+    family_name: Annotated[str, Form(max_length=100)] = "",
+    given_name: Annotated[str, Form(max_length=100)] = "",
+    birth_date: Annotated[str, Form(max_length=10)] = "",
+    sex: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    values = {
+        "clinic_id": clinic_id,
+        "mrn": mrn,
+        "family_name": family_name,
+        "given_name": given_name,
+        "birth_date": birth_date,
+        "sex": sex,
+    }
+    errors: dict[str, str] = {}
+    parsed_clinic = _parse(UUID, clinic_id, "clinic_id", "choose a clinic", errors)
+    parsed_birth = _parse(date.fromisoformat, birth_date, "birth_date", "use YYYY-MM-DD", errors)
+    parsed_sex = _parse(AdministrativeSex, sex, "sex", "choose one", errors)
+    if errors:
+        return _patient_form(request, uow, values, errors, status_code=422)
+    assert parsed_clinic and parsed_birth and parsed_sex
+    try:
+        patient = patients.register_patient(
+            uow,
+            clock,
+            ids,
+            patients.PatientDetails(
+                clinic_id=parsed_clinic,
+                mrn=mrn,
+                family_name=family_name,
+                given_name=given_name,
+                birth_date=parsed_birth,
+                sex=parsed_sex,
+            ),
+        )
+    except (InvalidValue, InvalidReference, DuplicateValue) as error:
+        return _patient_form(request, uow, values, {error.field: error.message}, 422)
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+def _parse(
+    convert: Callable[[str], T], raw: str, field: str, message: str, errors: dict[str, str]
+) -> T | None:
+    try:
+        return convert(raw.strip())
+    except ValueError:
+        errors[field] = message
+        return None
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def chart(request: Request, patient_id: UUID, uow: UowDep) -> Response:
+    return _chart(request, uow, patient_id)
+
+
+def _chart(
+    request: Request,
+    uow: UnitOfWork,
+    patient_id: UUID,
+    *,
+    errors: dict[str, str] | None = None,
+    refusal: dict[UUID, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    try:
+        patient = patients.get_patient(uow, patient_id)
+    except NotFound:
+        return _not_found(request)
+    clinic = clinics.get_clinic(uow, patient.clinic_id)
+    page = episodes.list_episodes(uow, EpisodeQuery(patient_id=patient.id, limit=200))
+    cards = [
+        _episode_card(uow, s.episode.id, refusal=(refusal or {}).get(s.episode.id))
+        for s in page.items
+    ]
+    return templates.TemplateResponse(
+        request,
+        "chart.html",
+        {
+            "patient": patient,
+            "clinic": clinic,
+            "cards": cards,
+            "lateralities": list(Laterality),
+            "errors": errors or {},
+        },
+        status_code=status_code,
+    )
+
+
+def _episode_card(
+    uow: UnitOfWork, episode_id: UUID, refusal: str | None = None, notice: str | None = None
+) -> dict[str, Any]:
+    episode = episodes.get_episode(uow, episode_id)
+    cycle = episode.current_cycle
+    return {
+        "episode": episode,
+        "cycle": cycle,
+        "zone": clinics.get_clinic(uow, episode.clinic_id).time_zone,
+        "transitions": allowed_transitions(episode.stage),
+        "timeline": episodes.episode_timeline(uow, episode.id),
+        "donor_products": (
+            products.available_donor_products(uow, episode.clinic_id)
+            if episode.stage is Stage.PLANNED
+            and cycle is not None
+            and cycle.cell_source is CellSource.ALLOGENEIC
+            else []
+        ),
+        "methods": list(VerificationMethod),
+        "refusal": refusal,
+        "notice": notice,
+    }
+
+
+@router.post("/patients/{patient_id}/episodes", response_class=HTMLResponse)
+def open_episode(
+    request: Request,
+    patient_id: UUID,
+    uow: UowDep,
+    clock: ClockDep,
+    ids: IdsDep,
+    condition_code: Annotated[str, Form(max_length=10)] = "",
+    condition_text: Annotated[str, Form(max_length=200)] = "",
+    target_site: Annotated[str, Form(max_length=100)] = "",
+    laterality: Annotated[str, Form(max_length=20)] = "not_applicable",
+) -> Response:
+    errors: dict[str, str] = {}
+    side = _parse(Laterality, laterality, "laterality", "choose a side", errors)
+    if side is not None:
+        try:
+            episodes.open_episode(
+                uow,
+                clock,
+                ids,
+                episodes.EpisodeDetails(
+                    patient_id=patient_id,
+                    condition_code=condition_code,
+                    condition_text=condition_text,
+                    target_site=target_site,
+                    laterality=side,
+                ),
+            )
+        except (InvalidValue, InvalidReference) as error:
+            errors[error.field] = error.message
+    if errors:
+        return _chart(request, uow, patient_id, errors=errors, status_code=422)
+    return RedirectResponse(f"/patients/{patient_id}", status_code=303)
+
+
+@router.post("/episodes/{episode_id}/transitions", response_class=HTMLResponse)
+def transition(
+    request: Request,
+    episode_id: UUID,
+    uow: UowDep,
+    app: AppDep,
+    ids: IdsDep,
+    to: Annotated[str, Form(max_length=32)],
+    version: Annotated[int, Form(ge=1)],
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    cell_source: Annotated[str, Form(max_length=20)] = "",
+    product_id: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    refusal: str | None = None
+    try:
+        episode = episodes.get_episode(uow, episode_id)
+    except NotFound:
+        return _not_found(request)
+    try:
+        episodes.transition_episode(
+            uow,
+            app.clock,
+            ids,
+            episodes.TransitionCommand(
+                episode_id=episode_id,
+                to=Stage(to),
+                expected_version=version,
+                reason=reason.strip() or None,
+                cell_source=CellSource(cell_source) if cell_source else None,
+                product_id=UUID(product_id) if product_id else None,
+            ),
+            product_max_hold=app.product_max_hold,
+        )
+    except TransitionRefused as error:
+        refusal = " ".join(f.message for f in error.failures)
+    except StaleVersion:
+        refusal = "Someone else updated this episode meanwhile; this is the current state."
+    except (InvalidReference, ValueError) as error:
+        refusal = f"That request was not valid: {error}."
+    return _after_episode_change(request, uow, episode.patient_id, episode_id, refusal)
+
+
+def _after_episode_change(
+    request: Request,
+    uow: UnitOfWork,
+    patient_id: UUID,
+    episode_id: UUID,
+    refusal: str | None,
+    notice: str | None = None,
+) -> Response:
+    status_code = 409 if refusal else 200
+    if _is_htmx(request):
+        card = _episode_card(uow, episode_id, refusal=refusal, notice=notice)
+        # HTMX swaps only 2xx by default; a refusal is still content the user must read.
+        return templates.TemplateResponse(request, "partials/episode_card.html", {"card": card})
+    if refusal:
+        return _chart(
+            request, uow, patient_id, refusal={episode_id: refusal}, status_code=status_code
+        )
+    return RedirectResponse(f"/patients/{patient_id}#episode-{episode_id}", status_code=303)
+
+
+@router.post("/episodes/{episode_id}/bedside-verifications", response_class=HTMLResponse)
+def bedside_check(
+    request: Request,
+    episode_id: UUID,
+    uow: UowDep,
+    clock: ClockDep,
+    ids: IdsDep,
+    scanned_product_id: Annotated[str, Form(max_length=40)] = "",
+    wristband_mrn: Annotated[str, Form(max_length=64)] = "",
+    wristband_birth_date: Annotated[str, Form(max_length=10)] = "",
+    method: Annotated[str, Form(max_length=20)] = "",
+    verified_by: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    try:
+        episode = episodes.get_episode(uow, episode_id)
+    except NotFound:
+        return _not_found(request)
+    refusal = notice = None
+    try:
+        outcome = products.verify_at_bedside(
+            uow,
+            clock,
+            ids,
+            products.BedsideCheck(
+                episode_id=episode_id,
+                scanned_product_id=UUID(scanned_product_id.strip()),
+                wristband_mrn=wristband_mrn,
+                wristband_birth_date=date.fromisoformat(wristband_birth_date.strip()),
+                method=VerificationMethod(method),
+                verified_by=verified_by,
+            ),
+        )
+    except (InvalidReference, ValueError) as error:
+        refusal = f"The bedside check could not be recorded: {error}."
+    else:
+        if outcome.mismatches:
+            refusal = "STOP: bedside check failed — " + "; ".join(outcome.mismatches) + "."
+        else:
+            notice = "Bedside check passed: patient and product match."
+    return _after_episode_change(request, uow, episode.patient_id, episode_id, refusal, notice)
+
+
+def _not_found(request: Request) -> Response:
+    return templates.TemplateResponse(
+        request, "error.html", {"status": 404, "message": "Not found."}, status_code=404
+    )

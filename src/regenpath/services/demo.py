@@ -1,0 +1,368 @@
+"""A synthetic demo: two clinics and about two hundred patients spread over every stage.
+
+Everything goes through the same use cases as real work, so the demo obeys every guard (no
+injection without consent, a released product and a passed bedside check). Names, MRNs and
+dates are invented; the same seed and as-of date give the same clinic, to the byte.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from uuid import UUID
+
+from regenpath.domain.episodes import Episode, Laterality
+from regenpath.domain.pathway import Stage
+from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
+from regenpath.domain.products import CellSource, DonorEligibility, VerificationMethod
+from regenpath.services import clinics, episodes, patients, products
+from regenpath.services.ports import UnitOfWork
+
+GIVEN = [
+    "Avery",
+    "Blake",
+    "Casey",
+    "Devon",
+    "Emery",
+    "Finley",
+    "Harper",
+    "Jordan",
+    "Kendall",
+    "Logan",
+    "Morgan",
+    "Noel",
+    "Oakley",
+    "Parker",
+    "Quinn",
+    "Riley",
+    "Sawyer",
+    "Taylor",
+    "Rowan",
+    "Sage",
+    "Ellis",
+    "Marlow",
+    "Reese",
+    "Hollis",
+    "Arden",
+    "Lane",
+]
+FAMILY = [
+    "Abbott",
+    "Barlow",
+    "Carver",
+    "Dalton",
+    "Ellery",
+    "Fenwick",
+    "Garrick",
+    "Hale",
+    "Ingram",
+    "Jessop",
+    "Kirkland",
+    "Lowell",
+    "Merrow",
+    "Norcott",
+    "Ormsby",
+    "Pryce",
+    "Quarry",
+    "Radley",
+    "Stroud",
+    "Thackery",
+    "Upton",
+    "Vance",
+    "Whitlock",
+    "Yardley",
+    "Ashdown",
+    "Brigham",
+    "Colter",
+    "Dunmore",
+    "Eastwick",
+    "Fairleigh",
+]
+
+# (ICD-10-CM code, condition, target, side): the conditions such clinics sell injections for.
+CONDITIONS: tuple[tuple[str, str, str, Laterality], ...] = (
+    ("M51.36", "Lumbar disc degeneration", "L4-L5 disc", Laterality.NOT_APPLICABLE),
+    ("M51.37", "Lumbosacral disc degeneration", "L5-S1 disc", Laterality.NOT_APPLICABLE),
+    ("M17.11", "Primary osteoarthritis, right knee", "Knee", Laterality.RIGHT),
+    ("M17.12", "Primary osteoarthritis, left knee", "Knee", Laterality.LEFT),
+    ("M17.0", "Bilateral primary osteoarthritis of knee", "Knee", Laterality.BILATERAL),
+    ("M16.11", "Primary osteoarthritis, right hip", "Hip", Laterality.RIGHT),
+    ("M75.41", "Impingement syndrome of right shoulder", "Shoulder", Laterality.RIGHT),
+)
+
+# How many of every hundred demo episodes end in each stage: every stage is shown, most
+# patients sit where a real clinic has them (in follow-up), and losses are visible.
+STAGE_WEIGHTS: dict[Stage, int] = {
+    Stage.REFERRED: 7,
+    Stage.IN_EVALUATION: 7,
+    Stage.ELIGIBLE: 5,
+    Stage.INELIGIBLE: 6,
+    Stage.CONSENTED: 5,
+    Stage.PLANNED: 4,
+    Stage.HARVESTED: 3,
+    Stage.PROCESSED: 3,
+    Stage.RELEASED: 3,
+    Stage.PRODUCT_ALLOCATED: 3,
+    Stage.ADMINISTERED: 3,
+    Stage.RECOVERY: 6,
+    Stage.FOLLOW_UP: 20,
+    Stage.COMPLETED: 12,
+    Stage.WITHDRAWN: 5,
+    Stage.LOST_TO_FOLLOW_UP: 8,
+}
+
+WITHDRAWAL_REASONS = (
+    "Patient chose not to proceed after hearing the evidence",
+    "Could not afford the self-pay price",
+    "Moved away",
+    "Opted for surgery instead",
+)
+INELIGIBLE_REASONS = (
+    "Active malignancy within 5 years (EX-2)",
+    "Systemic steroids within 3 months (EX-4)",
+    "Pain source not confirmed: facet-mediated (EL-7)",
+    "Pregnancy (EX-3)",
+)
+
+
+DONOR_STOCK_PER_CLINIC = 50
+
+
+class DemoClock:
+    """A clock the demo moves by hand, so each record gets a plausible time."""
+
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> None:
+        self.current += delta
+
+
+@dataclass
+class DemoSummary:
+    clinics: list[Clinic] = field(default_factory=list)
+    patients: int = 0
+    by_stage: dict[Stage, int] = field(default_factory=dict)
+    donor_products: int = 0
+
+
+def seed_demo(
+    uow: UnitOfWork,
+    *,
+    seed: int = 7,
+    patient_count: int = 200,
+    as_of: date,
+    product_max_hold: timedelta,
+    on_patient: Callable[[], None] = lambda: None,
+) -> DemoSummary:
+    """Fill an empty database with the demo; ``on_patient`` ticks a progress bar."""
+    rng = random.Random(seed)
+    end = datetime.combine(as_of, time(12, 0), tzinfo=UTC)
+    clock = DemoClock(end - timedelta(days=800))
+
+    def new_id() -> UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    summary = DemoSummary()
+    for name, zone in (
+        ("Riverside Spine & Joint Clinic", "America/Chicago"),
+        ("Harbour Orthobiologics", "America/Los_Angeles"),
+    ):
+        summary.clinics.append(clinics.create_clinic(uow, clock, new_id, name=name, time_zone=zone))
+
+    for clinic in summary.clinics:
+        for n in range(DONOR_STOCK_PER_CLINIC):
+            # Cryopreserved donor stock, received before the first demo patient; three lots
+            # still await the donor-eligibility determination and stay in quarantine (DON-5).
+            received = clock.current + timedelta(hours=rng.randint(1, 240))
+            products.receive_donor_product(
+                uow,
+                DemoClock(received),
+                new_id,
+                clinic_id=clinic.id,
+                collected_at=received - timedelta(days=3),
+                expires_at=end + timedelta(days=rng.randint(30, 400)),
+                donor_eligibility=(
+                    DonorEligibility.INCOMPLETE if n < 3 else DonorEligibility.ELIGIBLE
+                ),
+            )
+            summary.donor_products += 1
+
+    stages = list(STAGE_WEIGHTS)
+    weights = list(STAGE_WEIGHTS.values())
+    for n in range(patient_count):
+        clinic = summary.clinics[n % len(summary.clinics)]
+        target = rng.choices(stages, weights)[0]
+        walk = _Walk(uow, rng, clock, new_id, clinic, product_max_hold)
+        steps = list(_path_to(target, rng))
+        # Start far enough back that the whole path ends before the as-of date.
+        clock.current = end - timedelta(days=_days_needed(steps) + rng.randint(1, 45))
+        patient = walk.register(n)
+        episode = walk.open(patient)
+        for step in steps:
+            episode = walk.step(episode, patient, step)
+        summary.patients += 1
+        summary.by_stage[episode.stage] = summary.by_stage.get(episode.stage, 0) + 1
+        on_patient()
+    return summary
+
+
+# A path step: the stage to move to and, for planning, the cell source.
+_Step = tuple[Stage, CellSource | None]
+
+_DAYS_BEFORE: dict[Stage, float] = {
+    Stage.IN_EVALUATION: 3,
+    Stage.ELIGIBLE: 10,
+    Stage.INELIGIBLE: 10,
+    Stage.CONSENTED: 7,
+    Stage.PLANNED: 5,
+    Stage.HARVESTED: 14,
+    Stage.PROCESSED: 0.08,
+    Stage.RELEASED: 0.05,
+    Stage.PRODUCT_ALLOCATED: 10,
+    Stage.ADMINISTERED: 0.05,
+    Stage.RECOVERY: 0.2,
+    Stage.FOLLOW_UP: 14,
+    Stage.COMPLETED: 365,
+    Stage.WITHDRAWN: 6,
+    Stage.LOST_TO_FOLLOW_UP: 120,
+}
+
+
+def _days_needed(steps: list[_Step]) -> int:
+    # Each step takes up to 1.3 times its typical delay (see _Walk.step).
+    return int(1.3 * sum(_DAYS_BEFORE[stage] for stage, _ in steps)) + 1
+
+
+def _path_to(target: Stage, rng: random.Random) -> Iterator[_Step]:
+    source = CellSource.AUTOLOGOUS if rng.random() < 0.7 else CellSource.ALLOGENEIC
+    if target is Stage.PRODUCT_ALLOCATED:
+        source = CellSource.ALLOGENEIC
+    elif target in (Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED):
+        source = CellSource.AUTOLOGOUS
+    if target is Stage.REFERRED:
+        return
+    if target is Stage.WITHDRAWN:
+        # Withdraw from somewhere along the way, as patients do.
+        before = rng.choice([Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED, Stage.FOLLOW_UP])
+        yield from _path_to(before, rng)
+        yield (Stage.WITHDRAWN, None)
+        return
+    if target is Stage.INELIGIBLE:
+        yield (Stage.IN_EVALUATION, None)
+        yield (Stage.INELIGIBLE, None)
+        return
+    treatment: list[Stage] = (
+        [Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED]
+        if source is CellSource.AUTOLOGOUS
+        else [Stage.PRODUCT_ALLOCATED]
+    )
+    full = [Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED, Stage.PLANNED, *treatment]
+    full += [Stage.ADMINISTERED, Stage.RECOVERY, Stage.FOLLOW_UP]
+    if target is Stage.COMPLETED:
+        full.append(Stage.COMPLETED)
+    elif target is Stage.LOST_TO_FOLLOW_UP:
+        full.append(Stage.LOST_TO_FOLLOW_UP)
+    for stage in full:
+        yield (stage, source if stage is Stage.PLANNED else None)
+        if stage is target:
+            return
+    if target is Stage.FOLLOW_UP and rng.random() < 0.15:
+        # A repeat treatment cycle: still in the same episode, back in follow-up after it.
+        yield (Stage.PLANNED, CellSource.AUTOLOGOUS)
+        for stage in (Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED):
+            yield (stage, None)
+        yield (Stage.RECOVERY, None)
+        yield (Stage.FOLLOW_UP, None)
+
+
+@dataclass
+class _Walk:
+    uow: UnitOfWork
+    rng: random.Random
+    clock: DemoClock
+    new_id: Callable[[], UUID]
+    clinic: Clinic
+    product_max_hold: timedelta
+
+    def register(self, n: int) -> Patient:
+        prefix = "RS" if "Riverside" in self.clinic.name else "HB"
+        birth = date(1950, 1, 1) + timedelta(days=self.rng.randint(0, 365 * 52))
+        return patients.register_patient(
+            self.uow,
+            self.clock,
+            self.new_id,
+            patients.PatientDetails(
+                clinic_id=self.clinic.id,
+                mrn=f"{prefix}-{100000 + n:06d}",
+                family_name=self.rng.choice(FAMILY),
+                given_name=self.rng.choice(GIVEN),
+                birth_date=birth,
+                sex=self.rng.choice([AdministrativeSex.FEMALE, AdministrativeSex.MALE]),
+            ),
+        )
+
+    def open(self, patient: Patient) -> Episode:
+        code, text, target, side = self.rng.choice(CONDITIONS)
+        return episodes.open_episode(
+            self.uow,
+            self.clock,
+            self.new_id,
+            episodes.EpisodeDetails(patient.id, code, text, target, side),
+        )
+
+    def step(self, episode: Episode, patient: Patient, step: _Step) -> Episode:
+        stage, source = step
+        self.clock.advance(timedelta(days=_DAYS_BEFORE[stage] * self.rng.uniform(0.7, 1.3)))
+        product_id = None
+        if stage is Stage.PRODUCT_ALLOCATED:
+            stock = products.available_donor_products(self.uow, episode.clinic_id)
+            product_id = stock[0].id if stock else None
+        if stage is Stage.ADMINISTERED:
+            self._bedside_check(episode, patient)
+        reason = None
+        if stage is Stage.WITHDRAWN:
+            reason = self.rng.choice(WITHDRAWAL_REASONS)
+        elif stage is Stage.INELIGIBLE:
+            reason = self.rng.choice(INELIGIBLE_REASONS)
+        elif stage is Stage.LOST_TO_FOLLOW_UP:
+            reason = "No answer to three calls and two letters"
+        result = episodes.transition_episode(
+            self.uow,
+            self.clock,
+            self.new_id,
+            episodes.TransitionCommand(
+                episode_id=episode.id,
+                to=stage,
+                expected_version=episode.version,
+                reason=reason,
+                cell_source=source,
+                product_id=product_id,
+            ),
+            product_max_hold=self.product_max_hold,
+        )
+        return result.episode
+
+    def _bedside_check(self, episode: Episode, patient: Patient) -> None:
+        cycle = episode.current_cycle
+        assert cycle is not None and cycle.product_id is not None
+        products.verify_at_bedside(
+            self.uow,
+            self.clock,
+            self.new_id,
+            products.BedsideCheck(
+                episode_id=episode.id,
+                scanned_product_id=cycle.product_id,
+                wristband_mrn=patient.mrn,
+                wristband_birth_date=patient.birth_date,
+                method=VerificationMethod.BARCODE_SCAN,
+                verified_by="Demo Nurse",
+            ),
+        )
+        self.clock.advance(timedelta(minutes=5))

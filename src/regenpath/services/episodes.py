@@ -1,0 +1,185 @@
+"""Use cases for care episodes: open one, move it through the pathway, read it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
+from regenpath.domain.events import DomainEvent
+from regenpath.domain.pathway import CYCLE_STAGES, Stage
+from regenpath.domain.products import CellSource, Product
+from regenpath.services.errors import InvalidReference, NotFound, StaleVersion
+from regenpath.services.ports import (
+    Clock,
+    EpisodeQuery,
+    EpisodeSummary,
+    IdFactory,
+    Page,
+    TimelineEntry,
+    UnitOfWork,
+)
+
+
+@dataclass(frozen=True)
+class EpisodeDetails:
+    patient_id: UUID
+    condition_code: str
+    condition_text: str
+    target_site: str
+    laterality: Laterality
+
+
+@dataclass(frozen=True)
+class TransitionCommand:
+    episode_id: UUID
+    to: Stage
+    expected_version: int
+    reason: str | None = None
+    cell_source: CellSource | None = None
+    product_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class TransitionResult:
+    episode: Episode
+    events: list[DomainEvent]
+
+
+def open_episode(
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, details: EpisodeDetails
+) -> Episode:
+    with uow:
+        patient = uow.patients.get(details.patient_id)
+        if patient is None:
+            raise InvalidReference("patient_id", "no such patient")
+        episode = Episode.open(
+            id=new_id(),
+            clinic_id=patient.clinic_id,
+            patient_id=patient.id,
+            condition_code=details.condition_code,
+            condition_text=details.condition_text,
+            target_site=details.target_site,
+            laterality=details.laterality,
+            now=clock.now(),
+        )
+        uow.episodes.add(episode)
+        uow.commit()
+    return episode
+
+
+def get_episode(uow: UnitOfWork, episode_id: UUID) -> Episode:
+    with uow:
+        episode = uow.episodes.get(episode_id)
+    if episode is None:
+        raise NotFound("episode", episode_id)
+    return episode
+
+
+def list_episodes(uow: UnitOfWork, query: EpisodeQuery) -> Page[EpisodeSummary]:
+    with uow:
+        return uow.episodes.find(query)
+
+
+def episode_timeline(uow: UnitOfWork, episode_id: UUID) -> list[TimelineEntry]:
+    with uow:
+        if uow.episodes.get(episode_id) is None:
+            raise NotFound("episode", episode_id)
+        return uow.episodes.timeline(episode_id)
+
+
+def transition_episode(
+    uow: UnitOfWork,
+    clock: Clock,
+    new_id: IdFactory,
+    command: TransitionCommand,
+    *,
+    product_max_hold: timedelta,
+) -> TransitionResult:
+    """Move an episode to ``command.to``; the domain decides, this loads what it looks at.
+
+    Raises TransitionRefused (nothing written), StaleVersion, NotFound or InvalidReference.
+    """
+    now = clock.now()
+    with uow:
+        episode = uow.episodes.get(command.episode_id)
+        if episode is None:
+            raise NotFound("episode", command.episode_id)
+        if episode.version != command.expected_version:
+            raise StaleVersion(
+                "episode", episode.id, command.expected_version, actual=episode.version
+            )
+        source = episode.stage
+        product, is_new_product = _product_for(uow, new_id, episode, command, product_max_hold, now)
+        request = TransitionRequest(
+            to=command.to,
+            reason=command.reason,
+            cell_source=command.cell_source,
+            new_cycle_id=new_id() if command.to is Stage.PLANNED else None,
+            product=product,
+            verification=(
+                uow.products.latest_verification(product.id)
+                if product is not None and command.to is Stage.ADMINISTERED
+                else None
+            ),
+        )
+        events = episode.transition(request, now)
+        cycle = episode.current_cycle
+        change = TimelineEntry(
+            episode_id=episode.id,
+            from_stage=source,
+            to_stage=episode.stage,
+            occurred_at=now,
+            cycle_number=cycle.number if cycle is not None and command.to in CYCLE_STAGES else None,
+            reason=command.reason,
+            events=[event.as_dict() for event in events],
+        )
+        if product is not None:
+            if is_new_product:
+                uow.products.add(product)
+            else:
+                uow.products.save(product)
+        uow.episodes.save(episode, command.expected_version, change)
+        uow.commit()
+    return TransitionResult(episode, events)
+
+
+def _product_for(
+    uow: UnitOfWork,
+    new_id: IdFactory,
+    episode: Episode,
+    command: TransitionCommand,
+    max_hold: timedelta,
+    now: datetime,
+) -> tuple[Product | None, bool]:
+    """The product the transition is about, and whether it is made by this transition."""
+    if command.to is Stage.HARVESTED:
+        harvested = Product.harvest(
+            id=new_id(),
+            clinic_id=episode.clinic_id,
+            patient_id=episode.patient_id,
+            collected_at=now,
+            max_hold=max_hold,
+        )
+        return harvested, True
+    if command.to is Stage.PRODUCT_ALLOCATED:
+        if command.product_id is None:
+            return None, False
+        chosen = uow.products.get(command.product_id)
+        if chosen is None or chosen.clinic_id != episode.clinic_id:
+            raise InvalidReference("product_id", "no such product in this clinic")
+        return chosen, False
+    cycle = episode.current_cycle
+    if command.to in (Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED) and cycle is not None:
+        if cycle.product_id is None:
+            return None, False
+        return uow.products.get(cycle.product_id), False
+    return None, False
+
+
+def count_by_stage(uow: UnitOfWork, clinic_id: UUID | None = None) -> dict[Stage, int]:
+    """How many episodes wait in each stage: the head of the worklist (every stage listed)."""
+    with uow:
+        counts = uow.episodes.count_by_stage(clinic_id)
+    return {stage: counts.get(stage, 0) for stage in Stage}

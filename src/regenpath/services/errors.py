@@ -1,0 +1,48 @@
+"""Errors of the use cases; the entrypoints turn each into one HTTP status or CLI message."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class ServiceError(Exception):
+    """Base of the errors a use case raises."""
+
+
+class NotFound(ServiceError):
+    """No such record in the caller's clinics (another clinic's record is "not found" too)."""
+
+    def __init__(self, resource: str, id: UUID | str) -> None:
+        self.resource = resource
+        self.id = id
+        super().__init__(f"no {resource} {id}")
+
+
+class StaleVersion(ServiceError):
+    """Someone else changed the record since the caller read it (optimistic concurrency)."""
+
+    def __init__(self, resource: str, id: UUID, expected: int, actual: int | None = None) -> None:
+        self.resource = resource
+        self.id = id
+        self.expected = expected
+        self.actual = actual
+        now = f"; it is now at version {actual}" if actual is not None else ""
+        super().__init__(f"{resource} {id} changed since version {expected}{now}: reload it")
+
+
+class InvalidReference(ServiceError):
+    """A field points at a record that does not exist (for the caller)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class DuplicateValue(ServiceError):
+    """A value that must be unique is taken already."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")

@@ -1,0 +1,91 @@
+"""Use cases for patient records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import UUID
+
+from regenpath.domain.patients import AdministrativeSex, Patient
+from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
+from regenpath.services.ports import Clock, IdFactory, Page, PatientQuery, UnitOfWork
+
+
+@dataclass(frozen=True)
+class PatientDetails:
+    clinic_id: UUID
+    mrn: str
+    family_name: str
+    given_name: str
+    birth_date: date
+    sex: AdministrativeSex
+    phone: str | None = None
+    email: str | None = None
+
+
+# The fields a correction may change; the clinic and MRN identify the record and stay put.
+EDITABLE_FIELDS = frozenset({"family_name", "given_name", "birth_date", "sex", "phone", "email"})
+
+
+def register_patient(
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, details: PatientDetails
+) -> Patient:
+    now = clock.now()
+    patient = Patient(
+        id=new_id(),
+        clinic_id=details.clinic_id,
+        mrn=details.mrn.strip(),
+        family_name=details.family_name.strip(),
+        given_name=details.given_name.strip(),
+        birth_date=details.birth_date,
+        sex=details.sex,
+        phone=details.phone,
+        email=details.email,
+        created_at=now,
+    )
+    patient.validate(today=now.date())
+    with uow:
+        if uow.clinics.get(details.clinic_id) is None:
+            raise InvalidReference("clinic_id", "no such clinic")
+        if uow.patients.get_by_mrn(details.clinic_id, patient.mrn) is not None:
+            raise DuplicateValue("mrn", f"MRN {patient.mrn} is already in use in this clinic")
+        uow.patients.add(patient)
+        uow.commit()
+    return patient
+
+
+def get_patient(uow: UnitOfWork, patient_id: UUID) -> Patient:
+    with uow:
+        patient = uow.patients.get(patient_id)
+    if patient is None:
+        raise NotFound("patient", patient_id)
+    return patient
+
+
+def update_patient(
+    uow: UnitOfWork,
+    clock: Clock,
+    patient_id: UUID,
+    changes: dict[str, object],
+    expected_version: int,
+) -> Patient:
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise InvalidReference(sorted(unknown)[0], "this field cannot be changed")
+    with uow:
+        current = uow.patients.get(patient_id)
+        if current is None:
+            raise NotFound("patient", patient_id)
+        if current.version != expected_version:
+            raise StaleVersion("patient", patient_id, expected_version, current.version)
+        updated = replace(current, **changes)  # type: ignore[arg-type]
+        now = clock.now()
+        updated.validate(today=now.date())
+        uow.patients.update(updated, expected_version, now)
+        uow.commit()
+    return updated
+
+
+def search_patients(uow: UnitOfWork, query: PatientQuery) -> Page[Patient]:
+    with uow:
+        return uow.patients.search(query)

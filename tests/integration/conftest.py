@@ -1,0 +1,134 @@
+"""Every integration test runs on SQLite, and on PostgreSQL when REGENPATH_TEST_DATABASE_URL
+is set; each test starts from empty tables in a schema of its own worker."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from regenpath.adapters.db import migrate
+from regenpath.adapters.db.tables import Base
+from regenpath.bootstrap import Application, bootstrap
+from regenpath.config import Settings
+from regenpath.entrypoints.app import create_app
+from tests.support import TestClock
+
+POSTGRES_URL = os.environ.get("REGENPATH_TEST_DATABASE_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'regenpath.db'}"
+    application = bootstrap(Settings(database_url=url))
+    migrate.upgrade(application.engine)
+    application.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests run when REGENPATH_TEST_DATABASE_URL is set")
+    base = make_url(POSTGRES_URL)
+    if base.drivername == "postgresql":
+        base = base.set(drivername="postgresql+psycopg")
+    schema = f"regenpath_test_{WORKER}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
+    rendered = url.render_as_string(hide_password=False)
+    application = bootstrap(Settings(database_url=rendered))
+    migrate.upgrade(application.engine)
+    application.dispose()
+    yield rendered
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    return url
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture
+def application(database_url: str, clock: TestClock) -> Iterator[Application]:
+    application = bootstrap(Settings(database_url=database_url), clock=clock)
+    yield application
+    _empty_tables(application)
+    application.dispose()
+
+
+def _empty_tables(application: Application) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with application.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(application: Application) -> Iterator[TestClient]:
+    with TestClient(create_app(application)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def clinic(client: TestClient) -> dict[str, str]:
+    response = client.post(
+        "/api/v1/clinics", json={"name": "Riverside Spine", "time_zone": "America/Chicago"}
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, str] = response.json()
+    return body
+
+
+@pytest.fixture
+def patient(client: TestClient, clinic: dict[str, str]) -> dict[str, object]:
+    response = client.post(
+        "/api/v1/patients",
+        json={
+            "clinic_id": clinic["id"],
+            "mrn": "RS-000001",
+            "family_name": "Hale",
+            "given_name": "Avery",
+            "birth_date": "1968-04-12",
+            "sex": "female",
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body
+
+
+@pytest.fixture
+def episode(client: TestClient, patient: dict[str, object]) -> dict[str, object]:
+    response = client.post(
+        "/api/v1/episodes",
+        json={
+            "patient_id": patient["id"],
+            "condition_code": "M51.36",
+            "condition_text": "Lumbar disc degeneration",
+            "target_site": "L4-L5 disc",
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, object] = response.json()
+    return body

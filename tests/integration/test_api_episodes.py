@@ -1,0 +1,239 @@
+"""Care episodes and their transitions through the HTTP API, on every database."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from regenpath.domain.pathway import TRANSITIONS, Stage
+from tests.integration.pathway import bedside_check, move, walk
+
+PROBLEM = "application/problem+json"
+UNKNOWN = "00000000-0000-4000-8000-000000000000"
+
+
+def test_an_opened_episode_starts_referred_and_lists_its_allowed_moves(episode) -> None:
+    assert episode["stage"] == "referred"
+    assert episode["version"] == 1
+    assert [t["to"] for t in episode["allowed_transitions"]] == ["in_evaluation", "withdrawn"]
+
+
+def test_an_episode_for_an_unknown_patient_names_patient_id(client: TestClient) -> None:
+    response = client.post(
+        "/api/v1/episodes",
+        json={
+            "patient_id": UNKNOWN,
+            "condition_code": "M51.36",
+            "condition_text": "Disc",
+            "target_site": "L4-L5",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "patient_id"
+
+
+def test_a_condition_that_is_not_an_icd10cm_code_is_refused(client: TestClient, patient) -> None:
+    response = client.post(
+        "/api/v1/episodes",
+        json={
+            "patient_id": patient["id"],
+            "condition_code": "bad back",
+            "condition_text": "Disc",
+            "target_site": "L4-L5",
+        },
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "condition_code"
+
+
+def test_the_autologous_pathway_from_referral_to_completion(
+    client: TestClient, episode, patient, clock
+) -> None:
+    released = walk(client, episode, until="released")
+    product_id = released["cycles"][0]["product_id"]
+    assert product_id is not None
+    clock.advance(hours=2)
+    check = bedside_check(client, released, patient)
+    assert check["passed"] is True
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions",
+        json={"to": "administered", "version": released["version"]},
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [e["type"] for e in body["events"]] == ["ProductAdministered"]
+    assert body["events"][0]["product_id"] == product_id
+    administered = body["episode"]
+    for stage in ("recovery", "follow_up", "completed"):
+        administered = move(client, administered, stage)
+    assert administered["closed_at"] is not None
+    timeline = client.get(f"/api/v1/episodes/{episode['id']}/timeline").json()
+    assert [t["to_stage"] for t in timeline] == [
+        "in_evaluation", "eligible", "consented", "planned", "harvested", "processed",
+        "released", "administered", "recovery", "follow_up", "completed",
+    ]  # fmt: skip
+
+
+def test_an_allogeneic_cycle_cannot_allocate_a_product_of_another_clinic(
+    client: TestClient, episode
+) -> None:
+    consented = walk(client, episode, until="consented")
+    planned = move(client, consented, "planned", cell_source="allogeneic")
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions",
+        json={"to": "product_allocated", "version": planned["version"], "product_id": UNKNOWN},
+    )
+    assert response.status_code == 422
+    assert response.json()["field"] == "product_id"
+
+
+def test_BED_1_the_injection_is_refused_without_a_bedside_check(
+    client: TestClient, episode
+) -> None:
+    released = walk(client, episode, until="released")
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions",
+        json={"to": "administered", "version": released["version"]},
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["guard"] == "bedside_verification_required"
+
+
+def test_BED_1_a_wristband_mismatch_is_recorded_and_blocks_the_injection(
+    client: TestClient, episode, patient
+) -> None:
+    released = walk(client, episode, until="released")
+    check = bedside_check(client, released, patient, wristband_birth_date="1968-04-13")
+    assert check["passed"] is False
+    assert check["mismatches"] == ["wristband birth date does not match the patient"]
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions",
+        json={"to": "administered", "version": released["version"]},
+    )
+    assert response.json()["guard"] == "bedside_verification_failed"
+
+
+def test_EXP_1_an_expired_product_is_refused_even_after_a_passed_check(
+    client: TestClient, episode, patient, clock
+) -> None:
+    released = walk(client, episode, until="released")
+    clock.advance(hours=49)  # the default maximum hold is 48 h from harvest
+    bedside_check(client, released, patient)
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions",
+        json={"to": "administered", "version": released["version"]},
+    )
+    assert response.status_code == 409
+    assert response.json()["guard"] == "product_expired"
+
+
+def episode_in(client: TestClient, episode, stage: str, patient) -> dict:
+    if stage == "referred":
+        return episode
+    if stage in ("follow_up", "completed"):
+        released = walk(client, episode, until="released")
+        bedside_check(client, released, patient)
+        current = move(client, released, "administered")
+        for next_stage in ("recovery", "follow_up", "completed"):
+            current = move(client, current, next_stage)
+            if next_stage == stage:
+                return current
+    return walk(client, episode, until=stage)
+
+
+@pytest.mark.parametrize("stage", ["referred", "consented", "released", "follow_up", "completed"])
+def test_every_forbidden_transition_names_its_guard_and_writes_nothing(
+    client: TestClient, episode, patient, stage: str
+) -> None:
+    current = episode_in(client, episode, stage, patient)
+    timeline_before = client.get(f"/api/v1/episodes/{episode['id']}/timeline").json()
+    forbidden = [target for target in Stage if (Stage(stage), target) not in TRANSITIONS]
+    assert forbidden
+    for target in forbidden:
+        response = client.post(
+            f"/api/v1/episodes/{episode['id']}/transitions",
+            json={"to": target.value, "version": current["version"], "reason": "test"},
+        )
+        assert response.status_code == 409, (target, response.text)
+        assert response.headers["content-type"] == PROBLEM
+        assert response.json()["guard"] == "transition_not_allowed"
+    assert client.get(f"/api/v1/episodes/{episode['id']}").json() == current
+    assert client.get(f"/api/v1/episodes/{episode['id']}/timeline").json() == timeline_before
+
+
+def test_a_withdrawal_without_a_reason_names_the_reason_field(client: TestClient, episode) -> None:
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions", json={"to": "withdrawn", "version": 1}
+    )
+    assert response.status_code == 422
+    assert response.json() | {"guard": "reason_required", "field": "reason"} == response.json()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"to": "discharged", "version": 1}, "to"),
+        ({"to": "in_evaluation"}, "version"),
+        ({"to": "in_evaluation", "version": "one"}, "version"),
+        ({"to": "planned", "version": 1, "cell_source": "xenogeneic"}, "cell_source"),
+        ({"to": "in_evaluation", "version": 1, "colour": "red"}, "colour"),
+    ],
+)
+def test_a_bad_transition_request_names_the_field(client: TestClient, episode, body, field) -> None:
+    response = client.post(f"/api/v1/episodes/{episode['id']}/transitions", json=body)
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["field"] == field
+
+
+def test_a_transition_of_an_unknown_episode_is_404(client: TestClient) -> None:
+    response = client.post(
+        f"/api/v1/episodes/{UNKNOWN}/transitions", json={"to": "in_evaluation", "version": 1}
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM
+
+
+def test_a_stale_version_answers_409_and_writes_nothing(client: TestClient, episode) -> None:
+    move(client, episode, "in_evaluation")
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions",
+        json={"to": "withdrawn", "version": 1, "reason": "x"},
+    )
+    assert response.status_code == 409
+    assert response.json()["field"] == "version"
+    assert client.get(f"/api/v1/episodes/{episode['id']}").json()["stage"] == "in_evaluation"
+
+
+def test_episodes_are_listed_by_stage_and_clinic_longest_waiting_first(
+    client: TestClient, clinic, patient, episode, clock
+) -> None:
+    clock.advance(minutes=5)
+    second = client.post(
+        "/api/v1/episodes",
+        json={
+            "patient_id": patient["id"],
+            "condition_code": "M17.11",
+            "condition_text": "Knee OA",
+            "target_site": "Knee",
+            "laterality": "right",
+        },
+    ).json()
+    clock.advance(minutes=5)
+    move(client, second, "in_evaluation")
+    referred = client.get("/api/v1/episodes", params={"stage": "referred"}).json()["items"]
+    assert [e["id"] for e in referred] == [episode["id"]]
+    assert referred[0]["patient_mrn"] == "RS-000001"
+    mine = client.get("/api/v1/episodes", params={"clinic_id": clinic["id"]}).json()["items"]
+    assert [e["id"] for e in mine] == [episode["id"], second["id"]]
+    other = client.get("/api/v1/episodes", params={"clinic_id": UNKNOWN}).json()["items"]
+    assert other == []
+    counts = client.get("/api/v1/worklist").json()["counts"]
+    assert counts["referred"] == 1 and counts["in_evaluation"] == 1 and counts["completed"] == 0
+
+
+def test_an_unknown_stage_filter_is_a_clear_error(client: TestClient) -> None:
+    response = client.get("/api/v1/episodes", params={"stage": "discharged"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "stage"

@@ -1,0 +1,185 @@
+"""In-memory adapters for the services' ports: fakes over mocks, so tests read as sentences."""
+
+from __future__ import annotations
+
+import copy
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from regenpath.domain.episodes import Episode
+from regenpath.domain.pathway import OPEN_STAGES, Stage
+from regenpath.domain.patients import Clinic, Patient
+from regenpath.domain.products import BedsideVerification, CellSource, Product, ProductStatus
+from regenpath.services.errors import StaleVersion
+from regenpath.services.ports import (
+    AccessScope,
+    EpisodeQuery,
+    EpisodeSummary,
+    Page,
+    PatientQuery,
+    TimelineEntry,
+)
+
+
+class FakeStore:
+    """What a database would hold; shared by every unit of work over it."""
+
+    def __init__(self) -> None:
+        self.clinics: dict[UUID, Clinic] = {}
+        self.patients: dict[UUID, Patient] = {}
+        self.episodes: dict[UUID, Episode] = {}
+        self.products: dict[UUID, Product] = {}
+        self.verifications: list[BedsideVerification] = []
+        self.timeline: list[TimelineEntry] = []
+
+
+class _Repo:
+    def __init__(self, store: FakeStore, scope: AccessScope) -> None:
+        self.store = store
+        self.scope = scope
+
+
+class FakeClinics(_Repo):
+    def add(self, clinic: Clinic) -> None:
+        self.store.clinics[clinic.id] = copy.deepcopy(clinic)
+
+    def get(self, clinic_id: UUID) -> Clinic | None:
+        clinic = self.store.clinics.get(clinic_id)
+        return copy.deepcopy(clinic) if clinic and self.scope.allows(clinic.id) else None
+
+    def all(self) -> list[Clinic]:
+        return [copy.deepcopy(c) for c in self.store.clinics.values() if self.scope.allows(c.id)]
+
+
+class FakePatients(_Repo):
+    def add(self, patient: Patient) -> None:
+        self.store.patients[patient.id] = copy.deepcopy(patient)
+
+    def get(self, patient_id: UUID) -> Patient | None:
+        patient = self.store.patients.get(patient_id)
+        return copy.deepcopy(patient) if patient and self.scope.allows(patient.clinic_id) else None
+
+    def get_by_mrn(self, clinic_id: UUID, mrn: str) -> Patient | None:
+        for patient in self.store.patients.values():
+            if patient.clinic_id == clinic_id and patient.mrn == mrn:
+                return copy.deepcopy(patient)
+        return None
+
+    def update(self, patient: Patient, expected_version: int, now: object) -> None:
+        stored = self.store.patients[patient.id]
+        if stored.version != expected_version:
+            raise StaleVersion("patient", patient.id, expected_version)
+        patient.version = expected_version + 1
+        self.store.patients[patient.id] = copy.deepcopy(patient)
+
+    def search(self, query: PatientQuery) -> Page[Patient]:
+        found = [
+            copy.deepcopy(p)
+            for p in self.store.patients.values()
+            if self.scope.allows(p.clinic_id)
+            and (query.mrn is None or p.mrn == query.mrn)
+            and (query.name is None or query.name.lower() in p.display_name.lower())
+        ]
+        return Page(found[: query.limit])
+
+
+class FakeEpisodes(_Repo):
+    def add(self, episode: Episode) -> None:
+        self.store.episodes[episode.id] = copy.deepcopy(episode)
+
+    def get(self, episode_id: UUID) -> Episode | None:
+        episode = self.store.episodes.get(episode_id)
+        return copy.deepcopy(episode) if episode and self.scope.allows(episode.clinic_id) else None
+
+    def save(self, episode: Episode, expected_version: int, change: TimelineEntry) -> None:
+        if self.store.episodes[episode.id].version != expected_version:
+            raise StaleVersion("episode", episode.id, expected_version)
+        episode.version = expected_version + 1
+        self.store.episodes[episode.id] = copy.deepcopy(episode)
+        self.store.timeline.append(change)
+
+    def find(self, query: EpisodeQuery) -> Page[EpisodeSummary]:
+        items = [
+            EpisodeSummary(copy.deepcopy(e), "X", "MRN", e.opened_at)
+            for e in self.store.episodes.values()
+            if (query.stage is None or e.stage is query.stage)
+            and (not query.open_only or e.stage in OPEN_STAGES)
+        ]
+        return Page(items[: query.limit])
+
+    def for_patient(self, patient_id: UUID) -> list[Episode]:
+        return [
+            copy.deepcopy(e) for e in self.store.episodes.values() if e.patient_id == patient_id
+        ]
+
+    def count_by_stage(self, clinic_id: UUID | None = None) -> dict[Stage, int]:
+        counts: dict[Stage, int] = {}
+        for e in self.store.episodes.values():
+            counts[e.stage] = counts.get(e.stage, 0) + 1
+        return counts
+
+    def timeline(self, episode_id: UUID) -> list[TimelineEntry]:
+        return [t for t in self.store.timeline if t.episode_id == episode_id]
+
+
+class FakeProducts(_Repo):
+    def add(self, product: Product) -> None:
+        self.store.products[product.id] = copy.deepcopy(product)
+
+    def get(self, product_id: UUID) -> Product | None:
+        product = self.store.products.get(product_id)
+        return copy.deepcopy(product) if product and self.scope.allows(product.clinic_id) else None
+
+    def save(self, product: Product) -> None:
+        product.version += 1
+        self.store.products[product.id] = copy.deepcopy(product)
+
+    def available_donor_products(self, clinic_id: UUID) -> list[Product]:
+        return [
+            copy.deepcopy(p)
+            for p in self.store.products.values()
+            if p.clinic_id == clinic_id
+            and p.source is CellSource.ALLOGENEIC
+            and p.status is ProductStatus.RELEASED
+            and p.intended_patient_id is None
+        ]
+
+    def add_verification(self, verification: BedsideVerification) -> None:
+        self.store.verifications.append(verification)
+
+    def latest_verification(self, product_id: UUID) -> BedsideVerification | None:
+        mine = [v for v in self.store.verifications if v.product_id == product_id]
+        return max(mine, key=lambda v: v.verified_at) if mine else None
+
+
+class FakeUnitOfWork:
+    """Commits copy the pending state into the store; leaving without commit drops it."""
+
+    def __init__(self, store: FakeStore | None = None, scope: AccessScope | None = None) -> None:
+        self.committed_store = store or FakeStore()
+        self.scope = scope or AccessScope()
+        self.commits = 0
+
+    def __enter__(self) -> Self:
+        self._working = copy.deepcopy(self.committed_store)
+        self.clinics = FakeClinics(self._working, self.scope)
+        self.patients = FakePatients(self._working, self.scope)
+        self.episodes = FakeEpisodes(self._working, self.scope)
+        self.products = FakeProducts(self._working, self.scope)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        del self._working
+
+    def commit(self) -> None:
+        self.committed_store.__dict__.update(copy.deepcopy(self._working).__dict__)
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._working = copy.deepcopy(self.committed_store)

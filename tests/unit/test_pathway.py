@@ -1,0 +1,338 @@
+"""The care pathway's transition table and guards (DESIGN.md section 2)."""
+
+from __future__ import annotations
+
+import copy
+from collections import deque
+from datetime import timedelta
+
+import pytest
+
+from regenpath.domain import events as ev
+from regenpath.domain.episodes import Episode, TransitionRequest
+from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
+from regenpath.domain.pathway import CLOSED_STAGES, OPEN_STAGES, TRANSITIONS, Stage
+from regenpath.domain.products import (
+    CellSource,
+    DonorEligibility,
+    Product,
+    ProductStatus,
+)
+from tests.support import START, SequentialIds
+from tests.unit.builders import (
+    CLINIC,
+    HOLD,
+    OTHER_PATIENT,
+    PATIENT,
+    consented_episode,
+    donor_product,
+    new_episode,
+    passed_check,
+    released_autologous,
+)
+
+
+def refused_guards(episode: Episode, request: TransitionRequest, at=START) -> list[Guard]:
+    before = copy.deepcopy(episode)
+    with pytest.raises(TransitionRefused) as refusal:
+        episode.transition(request, at)
+    assert episode == before, "a refused transition must change nothing"
+    return [f.guard for f in refusal.value.failures]
+
+
+# -- the table ------------------------------------------------------------------------------
+
+
+def test_every_stage_can_be_reached_from_referred() -> None:
+    seen = {Stage.REFERRED}
+    queue = deque([Stage.REFERRED])
+    while queue:
+        source = queue.popleft()
+        for s, target in TRANSITIONS:
+            if s is source and target not in seen:
+                seen.add(target)
+                queue.append(target)
+    assert seen == set(Stage)
+
+
+def test_closed_stages_have_no_way_out() -> None:
+    assert not [key for key in TRANSITIONS if key[0] in CLOSED_STAGES]
+
+
+@pytest.mark.parametrize("stage", OPEN_STAGES)
+def test_every_open_stage_may_withdraw(stage: Stage) -> None:
+    assert (stage, Stage.WITHDRAWN) in TRANSITIONS
+
+
+def test_a_move_the_table_does_not_allow_is_refused_and_changes_nothing() -> None:
+    episode = new_episode()
+    assert refused_guards(episode, TransitionRequest(to=Stage.ADMINISTERED)) == [
+        Guard.TRANSITION_NOT_ALLOWED
+    ]
+
+
+def test_opening_an_episode_checks_the_icd10cm_code() -> None:
+    with pytest.raises(InvalidValue) as error:
+        Episode.open(
+            id=SequentialIds()(),
+            clinic_id=CLINIC,
+            patient_id=PATIENT,
+            condition_code="back pain",
+            condition_text="x",
+            target_site="L4-L5",
+            laterality="not_applicable",  # type: ignore[arg-type]
+            now=START,
+        )
+    assert error.value.field == "condition_code"
+
+
+# -- guards ---------------------------------------------------------------------------------
+
+
+def test_consent_is_required_before_a_harvest_even_if_the_stage_were_forced() -> None:
+    ids = SequentialIds()
+    episode = consented_episode(ids)
+    episode.transition(
+        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids()),
+        START,
+    )
+    episode.consented_at = None  # as if storage had been tampered with
+    product = Product.harvest(
+        id=ids(), clinic_id=CLINIC, patient_id=PATIENT, collected_at=START, max_hold=HOLD
+    )
+    assert Guard.CONSENT_REQUIRED in refused_guards(
+        episode, TransitionRequest(to=Stage.HARVESTED, product=product)
+    )
+
+
+def test_planning_a_cycle_needs_the_cell_source() -> None:
+    ids = SequentialIds()
+    episode = consented_episode(ids)
+    assert refused_guards(episode, TransitionRequest(to=Stage.PLANNED, new_cycle_id=ids())) == [
+        Guard.CELL_SOURCE_REQUIRED
+    ]
+
+
+def test_an_allogeneic_cycle_cannot_record_a_harvest() -> None:
+    ids = SequentialIds()
+    episode = consented_episode(ids)
+    episode.transition(
+        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.ALLOGENEIC, new_cycle_id=ids()),
+        START,
+    )
+    product = Product.harvest(
+        id=ids(), clinic_id=CLINIC, patient_id=PATIENT, collected_at=START, max_hold=HOLD
+    )
+    assert Guard.AUTOLOGOUS_CYCLE_ONLY in refused_guards(
+        episode, TransitionRequest(to=Stage.HARVESTED, product=product)
+    )
+
+
+def allogeneic_planned(ids: SequentialIds) -> Episode:
+    episode = consented_episode(ids)
+    episode.transition(
+        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.ALLOGENEIC, new_cycle_id=ids()),
+        START,
+    )
+    return episode
+
+
+def test_DON_5_a_quarantined_donor_product_cannot_be_allocated() -> None:
+    ids = SequentialIds()
+    episode = allogeneic_planned(ids)
+    product = donor_product(
+        ids, status=ProductStatus.QUARANTINE, eligibility=DonorEligibility.INCOMPLETE
+    )
+    guards = refused_guards(episode, TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product))
+    assert Guard.PRODUCT_QUARANTINED in guards
+    assert Guard.DONOR_ELIGIBILITY_INCOMPLETE in guards
+
+
+def test_DON_7_an_ineligible_donors_product_is_blocked() -> None:
+    ids = SequentialIds()
+    episode = allogeneic_planned(ids)
+    product = donor_product(ids, eligibility=DonorEligibility.INELIGIBLE)
+    assert Guard.DONOR_INELIGIBLE in refused_guards(
+        episode, TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product)
+    )
+
+
+def test_a_donor_product_allocated_to_another_patient_cannot_be_taken() -> None:
+    ids = SequentialIds()
+    episode = allogeneic_planned(ids)
+    product = donor_product(ids)
+    product.intended_patient_id = OTHER_PATIENT
+    assert Guard.PRODUCT_FOR_OTHER_PATIENT in refused_guards(
+        episode, TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product)
+    )
+
+
+def test_BED_1_no_injection_without_a_bedside_check() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    assert refused_guards(episode, TransitionRequest(to=Stage.ADMINISTERED, product=product)) == [
+        Guard.BEDSIDE_VERIFICATION_REQUIRED
+    ]
+
+
+def test_BED_1_a_failed_bedside_check_is_a_hard_stop() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    failed = passed_check(product)
+    failed = type(failed)(**{**failed.__dict__, "passed": False})
+    assert refused_guards(
+        episode, TransitionRequest(to=Stage.ADMINISTERED, product=product, verification=failed)
+    ) == [Guard.BEDSIDE_VERIFICATION_FAILED]
+
+
+def test_BED_1_a_check_done_for_another_patient_does_not_count() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    assert Guard.BEDSIDE_VERIFICATION_FAILED in refused_guards(
+        episode,
+        TransitionRequest(
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=passed_check(product, patient=OTHER_PATIENT),
+        ),
+    )
+
+
+def test_EXP_1_a_product_is_refused_from_the_minute_it_expires() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    request = TransitionRequest(
+        to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+    )
+    assert Guard.PRODUCT_EXPIRED in refused_guards(episode, request, at=product.expires_at)
+    events = episode.transition(request, product.expires_at - timedelta(seconds=1))
+    assert [e.name for e in events] == ["ProductAdministered"]
+
+
+def test_the_injection_must_use_this_cycles_product() -> None:
+    ids = SequentialIds()
+    episode, _ = released_autologous(ids)
+    stranger = Product.harvest(
+        id=ids(), clinic_id=CLINIC, patient_id=PATIENT, collected_at=START, max_hold=HOLD
+    )
+    stranger.release(START)
+    assert refused_guards(
+        episode,
+        TransitionRequest(
+            to=Stage.ADMINISTERED, product=stranger, verification=passed_check(stranger)
+        ),
+    ) == [Guard.PRODUCT_NOT_IN_THIS_CYCLE]
+
+
+@pytest.mark.parametrize("target", [Stage.WITHDRAWN, Stage.INELIGIBLE])
+def test_closing_without_treatment_needs_a_reason(target: Stage) -> None:
+    episode = new_episode()
+    episode.transition(TransitionRequest(to=Stage.IN_EVALUATION), START)
+    assert refused_guards(episode, TransitionRequest(to=target, reason="  ")) == [
+        Guard.REASON_REQUIRED
+    ]
+
+
+# -- whole paths ----------------------------------------------------------------------------
+
+
+def test_an_autologous_cycle_from_consent_to_follow_up_emits_its_events_in_order() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    names = [
+        e.name
+        for request in (
+            TransitionRequest(
+                to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+            ),
+            TransitionRequest(to=Stage.RECOVERY),
+            TransitionRequest(to=Stage.FOLLOW_UP),
+            TransitionRequest(to=Stage.COMPLETED),
+        )
+        for e in episode.transition(request, START + timedelta(hours=1))
+    ]
+    assert names == [
+        "ProductAdministered",
+        "RecoveryStarted",
+        "FollowUpStarted",
+        "EpisodeCompleted",
+    ]
+    assert product.status is ProductStatus.ADMINISTERED
+    assert episode.closed_at is not None
+    assert episode.cycles[0].stage is Stage.RECOVERY
+
+
+def test_an_allogeneic_cycle_allocates_the_product_to_the_patient() -> None:
+    ids = SequentialIds()
+    episode = allogeneic_planned(ids)
+    product = donor_product(ids)
+    events = episode.transition(
+        TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product), START
+    )
+    assert isinstance(events[0], ev.ProductAllocated)
+    assert product.intended_patient_id == PATIENT
+    episode.transition(
+        TransitionRequest(
+            to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+        ),
+        START,
+    )
+    assert episode.stage is Stage.ADMINISTERED
+
+
+def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    episode.transition(
+        TransitionRequest(
+            to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+        ),
+        START,
+    )
+    episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
+    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
+    events = episode.transition(
+        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids()),
+        START,
+    )
+    assert events[0] == ev.TreatmentCyclePlanned(episode.id, START, 2, "autologous")
+    assert [c.number for c in episode.cycles] == [1, 2]
+
+
+def test_lost_to_follow_up_is_reversible_when_the_patient_returns() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    for request in (
+        TransitionRequest(
+            to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+        ),
+        TransitionRequest(to=Stage.RECOVERY),
+        TransitionRequest(to=Stage.FOLLOW_UP),
+        TransitionRequest(to=Stage.LOST_TO_FOLLOW_UP),
+    ):
+        episode.transition(request, START)
+    events = episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
+    assert [e.name for e in events] == ["PatientReturnedToFollowUp"]
+    assert episode.closed_at is None
+
+
+def test_withdrawal_records_the_stage_it_left_and_the_reason() -> None:
+    episode = consented_episode()
+    events = episode.transition(TransitionRequest(to=Stage.WITHDRAWN, reason=" Moved away "), START)
+    assert events == [ev.EpisodeWithdrawn(episode.id, START, "consented", "Moved away")]
+    assert episode.is_closed
+    assert episode.allowed_targets() == []
+
+
+def test_events_serialise_to_json_ready_dicts() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    event = ev.ProductReleased(episode.id, START, 1, product.id, product.expires_at)
+    assert event.as_dict() == {
+        "type": "ProductReleased",
+        "episode_id": str(episode.id),
+        "occurred_at": START.isoformat(),
+        "cycle_number": 1,
+        "product_id": str(product.id),
+        "expires_at": product.expires_at.isoformat(),
+    }

@@ -1,0 +1,163 @@
+"""Use cases over in-memory fakes: what gets committed, and what never does."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from regenpath.domain.episodes import Laterality
+from regenpath.domain.errors import Guard, TransitionRefused
+from regenpath.domain.pathway import Stage
+from regenpath.domain.patients import AdministrativeSex
+from regenpath.domain.products import CellSource, ProductStatus, VerificationMethod
+from regenpath.services import clinics, episodes, patients, products
+from regenpath.services.errors import DuplicateValue, InvalidReference, StaleVersion
+from tests.support import SequentialIds, TestClock
+from tests.unit.fakes import FakeUnitOfWork
+
+HOLD = timedelta(hours=48)
+
+
+@pytest.fixture
+def uow() -> FakeUnitOfWork:
+    return FakeUnitOfWork()
+
+
+@pytest.fixture
+def clock() -> TestClock:
+    return TestClock()
+
+
+@pytest.fixture
+def ids() -> SequentialIds:
+    return SequentialIds()
+
+
+def register(uow, clock, ids, mrn="RS-1"):
+    clinic = clinics.create_clinic(uow, clock, ids, name="Riverside", time_zone="America/Chicago")
+    return patients.register_patient(
+        uow,
+        clock,
+        ids,
+        patients.PatientDetails(
+            clinic_id=clinic.id,
+            mrn=mrn,
+            family_name="Hale",
+            given_name="Avery",
+            birth_date=date(1970, 5, 17),
+            sex=AdministrativeSex.FEMALE,
+        ),
+    )
+
+
+def open_for(uow, clock, ids, patient):
+    return episodes.open_episode(
+        uow,
+        clock,
+        ids,
+        episodes.EpisodeDetails(
+            patient.id, "M51.36", "Disc degeneration", "L4-L5", Laterality.NOT_APPLICABLE
+        ),
+    )
+
+
+def move(uow, clock, ids, episode, to, **extra):
+    return episodes.transition_episode(
+        uow,
+        clock,
+        ids,
+        episodes.TransitionCommand(episode.id, to, episode.version, **extra),
+        product_max_hold=HOLD,
+    ).episode
+
+
+def test_an_mrn_is_unique_within_its_clinic(uow, clock, ids) -> None:
+    patient = register(uow, clock, ids)
+    with pytest.raises(DuplicateValue) as error:
+        patients.register_patient(
+            uow,
+            clock,
+            ids,
+            patients.PatientDetails(
+                clinic_id=patient.clinic_id,
+                mrn="RS-1",
+                family_name="Other",
+                given_name="Person",
+                birth_date=date(1980, 1, 1),
+                sex=AdministrativeSex.MALE,
+            ),
+        )
+    assert error.value.field == "mrn"
+
+
+def test_an_episode_for_an_unknown_patient_names_the_field(uow, clock, ids) -> None:
+    with pytest.raises(InvalidReference) as error:
+        episodes.open_episode(
+            uow,
+            clock,
+            ids,
+            episodes.EpisodeDetails(ids(), "M51.36", "x", "L4-L5", Laterality.NOT_APPLICABLE),
+        )
+    assert error.value.field == "patient_id"
+
+
+def test_a_harvest_creates_the_patients_own_product_with_its_expiry(uow, clock, ids) -> None:
+    patient = register(uow, clock, ids)
+    episode = open_for(uow, clock, ids, patient)
+    for stage in (Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED):
+        episode = move(uow, clock, ids, episode, stage)
+    episode = move(uow, clock, ids, episode, Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS)
+    episode = move(uow, clock, ids, episode, Stage.HARVESTED)
+    product = uow.committed_store.products[episode.cycles[0].product_id]
+    assert product.intended_patient_id == patient.id
+    assert product.expires_at == clock.now() + HOLD
+    assert product.status is ProductStatus.IN_PROCESSING
+
+
+def test_a_refused_transition_commits_nothing(uow, clock, ids) -> None:
+    patient = register(uow, clock, ids)
+    episode = open_for(uow, clock, ids, patient)
+    commits = uow.commits
+    with pytest.raises(TransitionRefused) as refusal:
+        move(uow, clock, ids, episode, Stage.CONSENTED)
+    assert refusal.value.guard is Guard.TRANSITION_NOT_ALLOWED
+    assert uow.commits == commits
+    assert uow.committed_store.episodes[episode.id].stage is Stage.REFERRED
+
+
+def test_a_stale_version_is_refused_before_anything_is_decided(uow, clock, ids) -> None:
+    patient = register(uow, clock, ids)
+    episode = open_for(uow, clock, ids, patient)
+    move(uow, clock, ids, episode, Stage.IN_EVALUATION)
+    with pytest.raises(StaleVersion):
+        move(uow, clock, ids, episode, Stage.ELIGIBLE)  # still holds version 1
+
+
+def test_BED_1_a_wrong_wristband_records_a_failed_check_that_blocks_the_injection(
+    uow, clock, ids
+) -> None:
+    patient = register(uow, clock, ids)
+    episode = open_for(uow, clock, ids, patient)
+    for stage in (Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED):
+        episode = move(uow, clock, ids, episode, stage)
+    episode = move(uow, clock, ids, episode, Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS)
+    for stage in (Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED):
+        episode = move(uow, clock, ids, episode, stage)
+    outcome = products.verify_at_bedside(
+        uow,
+        clock,
+        ids,
+        products.BedsideCheck(
+            episode_id=episode.id,
+            scanned_product_id=episode.cycles[0].product_id,
+            wristband_mrn="RS-2",
+            wristband_birth_date=patient.birth_date,
+            method=VerificationMethod.TWO_PERSON,
+            verified_by="Nurse A and Nurse B",
+        ),
+    )
+    assert outcome.mismatches == ["wristband MRN does not match the patient"]
+    with pytest.raises(TransitionRefused) as refusal:
+        move(uow, clock, ids, episode, Stage.ADMINISTERED)
+    assert refusal.value.guard is Guard.BEDSIDE_VERIFICATION_FAILED
