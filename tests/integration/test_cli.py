@@ -1,0 +1,119 @@
+"""The ``regenpath`` command as a user runs it: real processes, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from regenpath.adapters.db import migrate
+from regenpath.bootstrap import Application, bootstrap
+from regenpath.config import Settings
+from regenpath.domain.pathway import Stage
+from regenpath.services import episodes
+from regenpath.services.demo import seed_demo
+from regenpath.services.ports import EpisodeQuery
+
+
+def regenpath(*args: str, database: Path | str) -> subprocess.CompletedProcess[str]:
+    url = database if isinstance(database, str) else f"sqlite:///{database}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGENPATH_")}
+    env["REGENPATH_DATABASE_URL"] = url
+    return subprocess.run(
+        [sys.executable, "-m", "regenpath.entrypoints.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    result = regenpath("db", "upgrade", database=tmp_path / "x.db")
+    assert result.returncode == 0, result.stderr
+    assert "revision 0001" in result.stdout
+
+
+def test_the_demo_fills_an_empty_database_and_refuses_a_full_one(tmp_path: Path) -> None:
+    db = tmp_path / "demo.db"
+    first = regenpath("demo", "--patients", "30", "--as-of", "2026-06-30", database=db)
+    assert first.returncode == 0, first.stderr
+    assert "30 patients in 2 clinics" in first.stdout
+    again = regenpath("demo", "--patients", "30", database=db)
+    assert again.returncode == 1
+    assert again.stderr.strip().count("\n") == 0
+    assert again.stderr.startswith("error: the database already holds patients")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("demo", "--patients", "abc"), "error: Invalid value for '--patients'"),
+        (("demo", "--as-of", "2026-13-01"), "error: --as-of: '2026-13-01' is not a date"),
+        (("demo", "--bogus"), "error: No such option: --bogus"),
+        (("nosuch",), "error: No such command 'nosuch'"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path: Path, args, message) -> None:
+    result = regenpath(*args, database=tmp_path / "x.db")
+    assert result.returncode != 0
+    assert result.stderr.startswith(message)
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_reset_refuses_to_touch_a_postgresql_database(tmp_path: Path) -> None:
+    result = regenpath("demo", "--reset", database="postgresql://nobody@127.0.0.1:9/none")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: --reset only deletes an SQLite file")
+
+
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    result = regenpath("db", "upgrade", database="postgresql://nobody@127.0.0.1:9/none")
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: database:")
+    assert result.stderr.strip().count("\n") == 0
+
+
+def summary_of(application: Application) -> list[tuple[str, str, str]]:
+    page = episodes.list_episodes(application.unit_of_work(), EpisodeQuery(limit=200))
+    return sorted((s.patient_mrn, s.patient_name, s.episode.stage.value) for s in page.items)
+
+
+def test_the_demo_is_the_same_for_the_same_seed(tmp_path: Path) -> None:
+    dumps = []
+    for name in ("a.db", "b.db"):
+        application = bootstrap(Settings(database_url=f"sqlite:///{tmp_path / name}"))
+        migrate.upgrade(application.engine)
+        seed_demo(
+            application.unit_of_work(),
+            seed=11,
+            patient_count=25,
+            as_of=date(2026, 6, 30),
+            product_max_hold=timedelta(hours=48),
+        )
+        dumps.append(summary_of(application))
+        application.dispose()
+    assert dumps[0] == dumps[1]
+    assert len(dumps[0]) == 25
+
+
+def test_the_demo_spreads_patients_over_every_stage_on_each_database(
+    application: Application,
+) -> None:
+    summary = seed_demo(
+        application.unit_of_work(),
+        seed=7,
+        patient_count=200,
+        as_of=date(2026, 6, 30),
+        product_max_hold=application.product_max_hold,
+    )
+    assert summary.patients == 200
+    assert set(summary.by_stage) == set(Stage)
+    counts = episodes.count_by_stage(application.unit_of_work())
+    assert counts == {stage: summary.by_stage.get(stage, 0) for stage in Stage}
