@@ -39,12 +39,14 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     assert "revision 0001" in result.stdout
 
 
-def test_the_demo_fills_an_empty_database_and_refuses_a_full_one(tmp_path: Path) -> None:
-    db = tmp_path / "demo.db"
-    first = regenpath("demo", "--patients", "30", "--as-of", "2026-06-30", database=db)
+def test_the_demo_fills_an_empty_database_and_refuses_a_full_one(
+    application: Application, database_url: str
+) -> None:
+    first = regenpath("demo", "--patients", "30", "--as-of", "2026-06-30", database=database_url)
     assert first.returncode == 0, first.stderr
     assert "30 patients in 2 clinics" in first.stdout
-    again = regenpath("demo", "--patients", "30", database=db)
+    assert len(summary_of(application)) == 30
+    again = regenpath("demo", "--patients", "30", database=database_url)
     assert again.returncode == 1
     assert again.stderr.strip().count("\n") == 0
     assert again.stderr.startswith("error: the database already holds patients")
