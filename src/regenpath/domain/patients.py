@@ -38,6 +38,10 @@ class Clinic:
         return cls(id=id, name=name.strip(), time_zone=time_zone, created_at=now)
 
 
+# What a correction of a patient record may change; the clinic and MRN identify the record.
+CORRECTABLE_FIELDS = frozenset({"family_name", "given_name", "birth_date", "sex", "phone", "email"})
+
+
 @dataclass
 class Patient:
     id: UUID

@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
-from regenpath.domain.patients import AdministrativeSex, Patient
+from regenpath.domain.patients import CORRECTABLE_FIELDS, AdministrativeSex, Patient
 from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
 from regenpath.services.ports import Clock, IdFactory, Page, PatientQuery, UnitOfWork
 
@@ -21,10 +21,6 @@ class PatientDetails:
     sex: AdministrativeSex
     phone: str | None = None
     email: str | None = None
-
-
-# The fields a correction may change; the clinic and MRN identify the record and stay put.
-EDITABLE_FIELDS = frozenset({"family_name", "given_name", "birth_date", "sex", "phone", "email"})
 
 
 def register_patient(
@@ -69,7 +65,7 @@ def update_patient(
     changes: dict[str, object],
     expected_version: int,
 ) -> Patient:
-    unknown = set(changes) - EDITABLE_FIELDS
+    unknown = set(changes) - CORRECTABLE_FIELDS
     if unknown:
         raise InvalidReference(sorted(unknown)[0], "this field cannot be changed")
     with uow:

@@ -21,7 +21,7 @@ from regenpath.adapters.db.tables import (
 )
 from regenpath.domain.episodes import Episode, TreatmentCycle
 from regenpath.domain.pathway import OPEN_STAGES, Stage
-from regenpath.domain.patients import Clinic, Patient
+from regenpath.domain.patients import CORRECTABLE_FIELDS, Clinic, Patient
 from regenpath.domain.products import (
     BedsideVerification,
     CellSource,
@@ -83,15 +83,10 @@ class SqlPatientRepository(_Scoped):
                 id=patient.id,
                 clinic_id=patient.clinic_id,
                 mrn=patient.mrn,
-                family_name=patient.family_name,
-                given_name=patient.given_name,
-                birth_date=patient.birth_date,
-                sex=patient.sex,
-                phone=patient.phone,
-                email=patient.email,
                 created_at=patient.created_at,
                 updated_at=patient.created_at,
                 version=patient.version,
+                **_editable_patient_values(patient),
             )
         )
         self.session.flush()
@@ -118,14 +113,7 @@ class SqlPatientRepository(_Scoped):
             update(PatientRow)
             .where(PatientRow.id == patient.id, PatientRow.version == expected_version)
             .values(
-                family_name=patient.family_name,
-                given_name=patient.given_name,
-                birth_date=patient.birth_date,
-                sex=patient.sex,
-                phone=patient.phone,
-                email=patient.email,
-                updated_at=now,
-                version=expected_version + 1,
+                updated_at=now, version=expected_version + 1, **_editable_patient_values(patient)
             )
             .execution_options(synchronize_session=False)
         )
@@ -423,6 +411,10 @@ def _datetime(value: Any) -> datetime:
         return datetime.fromisoformat(str(value))
     except ValueError:
         raise InvalidReference("cursor", "not a cursor this server gave out") from None
+
+
+def _editable_patient_values(patient: Patient) -> dict[str, Any]:
+    return {name: getattr(patient, name) for name in CORRECTABLE_FIELDS}
 
 
 def _clinic(row: ClinicRow) -> Clinic:

@@ -42,7 +42,13 @@ class ClinicCreate(Strict):
     time_zone: str = Field(default="UTC", examples=["America/Chicago"], max_length=64)
 
 
-class ClinicOut(BaseModel):
+class Out(BaseModel):
+    """Response bodies read the domain objects' attributes: one mapping, kept by Pydantic."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class ClinicOut(Out):
     id: UUID
     name: str
     time_zone: str
@@ -50,9 +56,7 @@ class ClinicOut(BaseModel):
 
     @classmethod
     def of(cls, clinic: Clinic) -> ClinicOut:
-        return cls(
-            id=clinic.id, name=clinic.name, time_zone=clinic.time_zone, created_at=clinic.created_at
-        )
+        return cls.model_validate(clinic)
 
 
 class PatientCreate(Strict):
@@ -81,7 +85,7 @@ class PatientUpdate(Strict):
         return {name: getattr(self, name) for name in sent}
 
 
-class PatientOut(BaseModel):
+class PatientOut(Out):
     id: UUID
     clinic_id: UUID
     mrn: str
@@ -96,19 +100,7 @@ class PatientOut(BaseModel):
 
     @classmethod
     def of(cls, patient: Patient) -> PatientOut:
-        return cls(
-            id=patient.id,
-            clinic_id=patient.clinic_id,
-            mrn=patient.mrn,
-            family_name=patient.family_name,
-            given_name=patient.given_name,
-            birth_date=patient.birth_date,
-            sex=patient.sex,
-            phone=patient.phone,
-            email=patient.email,
-            version=patient.version,
-            created_at=patient.created_at,
-        )
+        return cls.model_validate(patient)
 
 
 class PatientPage(BaseModel):
@@ -124,7 +116,7 @@ class EpisodeCreate(Strict):
     laterality: Laterality = Laterality.NOT_APPLICABLE
 
 
-class CycleOut(BaseModel):
+class CycleOut(Out):
     id: UUID
     number: int
     cell_source: CellSource
@@ -139,7 +131,7 @@ class AllowedTransition(BaseModel):
     action: str
 
 
-class EpisodeOut(BaseModel):
+class EpisodeOut(Out):
     id: UUID
     clinic_id: UUID
     patient_id: UUID
@@ -159,35 +151,18 @@ class EpisodeOut(BaseModel):
 
     @classmethod
     def of(cls, episode: Episode) -> EpisodeOut:
-        return cls(
-            id=episode.id,
-            clinic_id=episode.clinic_id,
-            patient_id=episode.patient_id,
-            condition_code=episode.condition_code,
-            condition_text=episode.condition_text,
-            target_site=episode.target_site,
-            laterality=episode.laterality,
-            stage=episode.stage,
-            version=episode.version,
-            opened_at=episode.opened_at,
-            consented_at=episode.consented_at,
-            closed_at=episode.closed_at,
-            cycles=[
-                CycleOut(
-                    id=c.id,
-                    number=c.number,
-                    cell_source=c.cell_source,
-                    stage=c.stage,
-                    planned_at=c.planned_at,
-                    product_id=c.product_id,
-                    administered_at=c.administered_at,
-                )
-                for c in episode.cycles
-            ],
-            allowed_transitions=[
-                AllowedTransition(to=t.target, action=t.action)
-                for t in allowed_transitions(episode.stage)
-            ],
+        return cls.model_validate(
+            {
+                **{
+                    name: getattr(episode, name)
+                    for name in cls.model_fields
+                    if name != "allowed_transitions"
+                },
+                "allowed_transitions": [
+                    AllowedTransition(to=t.target, action=t.action)
+                    for t in allowed_transitions(episode.stage)
+                ],
+            }
         )
 
 
@@ -228,7 +203,7 @@ class TransitionOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-class TimelineEntryOut(BaseModel):
+class TimelineEntryOut(Out):
     from_stage: Stage
     to_stage: Stage
     occurred_at: datetime
@@ -238,14 +213,7 @@ class TimelineEntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: TimelineEntry) -> TimelineEntryOut:
-        return cls(
-            from_stage=entry.from_stage,
-            to_stage=entry.to_stage,
-            occurred_at=entry.occurred_at,
-            cycle_number=entry.cycle_number,
-            reason=entry.reason,
-            events=entry.events,
-        )
+        return cls.model_validate(entry)
 
 
 class BedsideCheckIn(Strict):
