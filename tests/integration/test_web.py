@@ -124,3 +124,25 @@ def test_healthz_and_openapi_answer(client: TestClient) -> None:
     schema = client.get("/api/v1/openapi.json").json()
     assert "/api/v1/episodes/{episode_id}/transitions" in schema["paths"]
     assert not any(path.startswith("/patients") for path in schema["paths"])
+
+
+def test_every_page_carries_the_security_headers(client: TestClient) -> None:
+    for path in ("/worklist", "/api/v1/clinics", "/healthz", "/static/regenpath.css"):
+        headers = client.get(path).headers
+        assert "script-src 'self'" in headers["content-security-policy"]
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert "strict-transport-security" not in headers  # plain HTTP: HSTS would be ignored
+    assert client.get("/api/v1/clinics").headers["cache-control"] == "no-store"
+
+
+def test_hsts_is_sent_over_tls(client: TestClient) -> None:
+    response = client.get("https://testserver/healthz")
+    assert response.headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_no_page_carries_an_inline_script(client: TestClient, patient, episode) -> None:
+    for path in ("/worklist", "/patients", "/patients/new", f"/patients/{patient['id']}"):
+        html = client.get(path).text
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
+        assert not re.search(r"\son[a-z]+=", html), path

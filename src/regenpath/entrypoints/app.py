@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from regenpath import __version__
 from regenpath.bootstrap import Application, bootstrap
+from regenpath.entrypoints import headers
 from regenpath.entrypoints.api import problems
 from regenpath.entrypoints.api.routers import clinics, episodes, patients
 from regenpath.entrypoints.deps import AppDep
@@ -36,12 +37,15 @@ def create_app(application: Application | None = None) -> FastAPI:
         version=__version__,
         summary="The orthobiologic therapy care pathway: episodes, products, outcomes.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        # The bundled Swagger UI loads from a CDN and runs an inline script; neither is allowed
+        # here (no CDN at run time, CSP without inline scripts). The schema itself is served.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.regenpath = app_state
     problems.install(app)
+    headers.install(app)
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(clinics.router)
