@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from regenpath.domain.audit import GENESIS, AuditEntry, SealedEntry, seal
 from regenpath.domain.episodes import Episode
 from regenpath.domain.pathway import OPEN_STAGES, Stage
 from regenpath.domain.patients import Clinic, Patient
@@ -32,6 +34,7 @@ class FakeStore:
         self.products: dict[UUID, Product] = {}
         self.verifications: list[BedsideVerification] = []
         self.timeline: list[TimelineEntry] = []
+        self.audit: list[SealedEntry] = []
 
 
 class _Repo:
@@ -153,6 +156,23 @@ class FakeProducts(_Repo):
         return max(mine, key=lambda v: v.verified_at) if mine else None
 
 
+class FakeAuditLog:
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+
+    def append(self, entry: AuditEntry) -> SealedEntry:
+        previous = self.store.audit[-1].hash if self.store.audit else GENESIS
+        sealed = seal(entry, len(self.store.audit) + 1, previous)
+        self.store.audit.append(sealed)
+        return sealed
+
+    def chain(self, batch: int = 5_000) -> Iterator[SealedEntry]:
+        return iter(list(self.store.audit))
+
+    def head(self) -> tuple[int, str]:
+        return (len(self.store.audit), self.store.audit[-1].hash if self.store.audit else GENESIS)
+
+
 class FakeUnitOfWork:
     """Commits copy the pending state into the store; leaving without commit drops it."""
 
@@ -167,6 +187,7 @@ class FakeUnitOfWork:
         self.patients = FakePatients(self._working, self.scope)
         self.episodes = FakeEpisodes(self._working, self.scope)
         self.products = FakeProducts(self._working, self.scope)
+        self.audit = FakeAuditLog(self._working)
         return self
 
     def __exit__(

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.episodes import Laterality
 from regenpath.domain.errors import Guard, TransitionRefused
 from regenpath.domain.pathway import Stage
@@ -115,15 +116,18 @@ def test_a_harvest_creates_the_patients_own_product_with_its_expiry(uow, clock, 
     assert product.status is ProductStatus.IN_PROCESSING
 
 
-def test_a_refused_transition_commits_nothing(uow, clock, ids) -> None:
+def test_a_refused_transition_writes_nothing_but_its_audit_entry(uow, clock, ids) -> None:
     patient = register(uow, clock, ids)
     episode = open_for(uow, clock, ids, patient)
-    commits = uow.commits
+    timeline = list(uow.committed_store.timeline)
     with pytest.raises(TransitionRefused) as refusal:
         move(uow, clock, ids, episode, Stage.CONSENTED)
     assert refusal.value.guard is Guard.TRANSITION_NOT_ALLOWED
-    assert uow.commits == commits
-    assert uow.committed_store.episodes[episode.id].stage is Stage.REFERRED
+    assert uow.committed_store.episodes[episode.id] == episode
+    assert uow.committed_store.timeline == timeline
+    last = uow.committed_store.audit[-1].entry
+    assert (last.action, last.outcome) == (AuditAction.TRANSITION, AuditOutcome.DENIED)
+    assert "transition_not_allowed" in (last.detail or "")
 
 
 def test_a_stale_version_is_refused_before_anything_is_decided(uow, clock, ids) -> None:

@@ -11,18 +11,20 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
 from regenpath.adapters.db import migrate
-from regenpath.bootstrap import bootstrap
+from regenpath.adapters.db.tables import AuditEventRow, PatientRow
+from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import get_settings
 from regenpath.domain.errors import DomainError
-from regenpath.services import patients
+from regenpath.services import audit
 from regenpath.services.demo import seed_demo
 from regenpath.services.errors import ServiceError
-from regenpath.services.ports import PatientQuery
+from regenpath.services.ports import AccessScope
 
 app = typer.Typer(
     help="regenpath: the orthobiologic therapy care pathway of a clinic.",
@@ -32,6 +34,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 console = Console()
 errors = Console(stderr=True)
 
@@ -72,6 +76,38 @@ def db_upgrade(
         application.dispose()
 
 
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the audit trail's hash chain; name the first entry that does not fit."""
+    application = bootstrap()
+    try:
+        with Progress(
+            TextColumn("[bold]Audit entries"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task("verify", total=_audit_length(application))
+            report = audit.verify_chain(
+                application.unit_of_work(AccessScope(actor="regenpath audit verify")),
+                on_entry=lambda: progress.advance(task),
+            )
+    finally:
+        application.dispose()
+    if not report.intact:
+        raise CommandFailed(
+            f"audit chain broken at entry {report.first_broken}: it or what follows was "
+            "changed, removed or reordered after it was written"
+        )
+    console.print(f"Audit chain intact: {report.entries} entries verified.")
+
+
+def _audit_length(application: Application) -> int:
+    with application.engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(AuditEventRow)).scalar_one()
+
+
 @app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same demo.")] = 7,
@@ -93,7 +129,7 @@ def demo(
     application = bootstrap(settings)
     try:
         migrate.upgrade(application.engine)
-        if patients.search_patients(application.unit_of_work(), PatientQuery(limit=1)).items:
+        if _holds_patients(application):
             raise CommandFailed("the database already holds patients; use --reset for a new demo")
         with Progress(
             TextColumn("[bold]Synthetic patients"),
@@ -105,7 +141,7 @@ def demo(
         ) as progress:
             task = progress.add_task("demo", total=patients_)
             summary = seed_demo(
-                application.unit_of_work(),
+                application.unit_of_work(AccessScope(actor="regenpath demo")),
                 seed=seed,
                 patient_count=patients_,
                 as_of=end,
@@ -122,6 +158,11 @@ def demo(
     ):
         table.add_row(stage.label, str(count))
     console.print(table)
+
+
+def _holds_patients(application: Application) -> bool:
+    with application.engine.connect() as connection:
+        return connection.execute(select(PatientRow.id).limit(1)).first() is not None
 
 
 def _parse_date(text: str, option: str) -> date:

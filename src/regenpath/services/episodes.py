@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from regenpath.domain.audit import AuditAction
 from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
 from regenpath.domain.events import DomainEvent
 from regenpath.domain.pathway import CYCLE_STAGES, Stage
 from regenpath.domain.products import CellSource, Product
+from regenpath.services.audit import failures_recorded, record
 from regenpath.services.errors import InvalidReference, NotFound, StaleVersion
 from regenpath.services.ports import (
     Clock,
@@ -50,7 +52,7 @@ class TransitionResult:
 def open_episode(
     uow: UnitOfWork, clock: Clock, new_id: IdFactory, details: EpisodeDetails
 ) -> Episode:
-    with uow:
+    with failures_recorded(uow, clock, AuditAction.CREATE, "episode", None), uow:
         patient = uow.patients.get(details.patient_id)
         if patient is None:
             raise InvalidReference("patient_id", "no such patient")
@@ -65,28 +67,48 @@ def open_episode(
             now=clock.now(),
         )
         uow.episodes.add(episode)
+        record(uow, clock, AuditAction.CREATE, "episode", episode.id, episode.clinic_id)
         uow.commit()
     return episode
 
 
-def get_episode(uow: UnitOfWork, episode_id: UUID) -> Episode:
-    with uow:
+def get_episode(uow: UnitOfWork, clock: Clock, episode_id: UUID) -> Episode:
+    with failures_recorded(uow, clock, AuditAction.READ, "episode", episode_id), uow:
         episode = uow.episodes.get(episode_id)
-    if episode is None:
-        raise NotFound("episode", episode_id)
+        if episode is None:
+            raise NotFound("episode", episode_id)
+        record(uow, clock, AuditAction.READ, "episode", episode.id, episode.clinic_id)
+        uow.commit()
     return episode
 
 
-def list_episodes(uow: UnitOfWork, query: EpisodeQuery) -> Page[EpisodeSummary]:
+def list_episodes(uow: UnitOfWork, clock: Clock, query: EpisodeQuery) -> Page[EpisodeSummary]:
     with uow:
-        return uow.episodes.find(query)
+        page = uow.episodes.find(query)
+        filters = {"stage": query.stage, "patient_id": query.patient_id, "open": query.open_only}
+        record(
+            uow,
+            clock,
+            AuditAction.SEARCH,
+            "episode",
+            None,
+            query.clinic_id,
+            detail=", ".join(f"{k}={v}" for k, v in filters.items() if v)
+            + f" -> {len(page.items)} found",
+        )
+        uow.commit()
+    return page
 
 
-def episode_timeline(uow: UnitOfWork, episode_id: UUID) -> list[TimelineEntry]:
-    with uow:
-        if uow.episodes.get(episode_id) is None:
+def episode_timeline(uow: UnitOfWork, clock: Clock, episode_id: UUID) -> list[TimelineEntry]:
+    with failures_recorded(uow, clock, AuditAction.READ, "episode_timeline", episode_id), uow:
+        episode = uow.episodes.get(episode_id)
+        if episode is None:
             raise NotFound("episode", episode_id)
-        return uow.episodes.timeline(episode_id)
+        timeline = uow.episodes.timeline(episode_id)
+        record(uow, clock, AuditAction.READ, "episode_timeline", episode_id, episode.clinic_id)
+        uow.commit()
+    return timeline
 
 
 def transition_episode(
@@ -101,6 +123,17 @@ def transition_episode(
 
     Raises TransitionRefused (nothing written), StaleVersion, NotFound or InvalidReference.
     """
+    with failures_recorded(uow, clock, AuditAction.TRANSITION, "episode", command.episode_id):
+        return _transition(uow, clock, new_id, command, product_max_hold)
+
+
+def _transition(
+    uow: UnitOfWork,
+    clock: Clock,
+    new_id: IdFactory,
+    command: TransitionCommand,
+    product_max_hold: timedelta,
+) -> TransitionResult:
     now = clock.now()
     with uow:
         episode = uow.episodes.get(command.episode_id)
@@ -141,6 +174,16 @@ def transition_episode(
             else:
                 uow.products.save(product)
         uow.episodes.save(episode, command.expected_version, change)
+        record(
+            uow,
+            clock,
+            AuditAction.TRANSITION,
+            "episode",
+            episode.id,
+            episode.clinic_id,
+            reason=command.reason,
+            detail=f"{source} -> {episode.stage}",
+        )
         uow.commit()
     return TransitionResult(episode, events)
 

@@ -6,7 +6,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
 
+from regenpath.domain.audit import AuditAction
 from regenpath.domain.patients import CORRECTABLE_FIELDS, AdministrativeSex, Patient
+from regenpath.services.audit import failures_recorded, record
 from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
 from regenpath.services.ports import Clock, IdFactory, Page, PatientQuery, UnitOfWork
 
@@ -39,26 +41,41 @@ def register_patient(
         email=details.email,
         created_at=now,
     )
-    patient.validate(today=now.date())
-    with uow:
-        if uow.clinics.get(details.clinic_id) is None:
-            raise InvalidReference("clinic_id", "no such clinic")
-        if uow.patients.get_by_mrn(details.clinic_id, patient.mrn) is not None:
-            raise DuplicateValue("mrn", f"MRN {patient.mrn} is already in use in this clinic")
-        uow.patients.add(patient)
+    with failures_recorded(uow, clock, AuditAction.CREATE, "patient", patient.id):
+        patient.validate(today=now.date())
+        with uow:
+            if uow.clinics.get(details.clinic_id) is None:
+                raise InvalidReference("clinic_id", "no such clinic")
+            if uow.patients.get_by_mrn(details.clinic_id, patient.mrn) is not None:
+                raise DuplicateValue("mrn", f"MRN {patient.mrn} is already in use in this clinic")
+            uow.patients.add(patient)
+            record(uow, clock, AuditAction.CREATE, "patient", patient.id, patient.clinic_id)
+            uow.commit()
+    return patient
+
+
+def get_patient(uow: UnitOfWork, clock: Clock, patient_id: UUID) -> Patient:
+    with failures_recorded(uow, clock, AuditAction.READ, "patient", patient_id), uow:
+        patient = uow.patients.get(patient_id)
+        if patient is None:
+            raise NotFound("patient", patient_id)
+        record(uow, clock, AuditAction.READ, "patient", patient.id, patient.clinic_id)
         uow.commit()
     return patient
 
 
-def get_patient(uow: UnitOfWork, patient_id: UUID) -> Patient:
-    with uow:
-        patient = uow.patients.get(patient_id)
-    if patient is None:
-        raise NotFound("patient", patient_id)
-    return patient
-
-
 def update_patient(
+    uow: UnitOfWork,
+    clock: Clock,
+    patient_id: UUID,
+    changes: dict[str, object],
+    expected_version: int,
+) -> Patient:
+    with failures_recorded(uow, clock, AuditAction.UPDATE, "patient", patient_id):
+        return _update_patient(uow, clock, patient_id, changes, expected_version)
+
+
+def _update_patient(
     uow: UnitOfWork,
     clock: Clock,
     patient_id: UUID,
@@ -78,10 +95,32 @@ def update_patient(
         now = clock.now()
         updated.validate(today=now.date())
         uow.patients.update(updated, expected_version, now)
+        record(
+            uow,
+            clock,
+            AuditAction.UPDATE,
+            "patient",
+            patient_id,
+            updated.clinic_id,
+            detail="changed: " + ", ".join(sorted(changes)),
+        )
         uow.commit()
     return updated
 
 
-def search_patients(uow: UnitOfWork, query: PatientQuery) -> Page[Patient]:
+def search_patients(uow: UnitOfWork, clock: Clock, query: PatientQuery) -> Page[Patient]:
     with uow:
-        return uow.patients.search(query)
+        page = uow.patients.search(query)
+        searched = {"name": query.name, "mrn": query.mrn, "birth_date": query.birth_date}
+        record(
+            uow,
+            clock,
+            AuditAction.SEARCH,
+            "patient",
+            None,
+            query.clinic_id,
+            detail=", ".join(f"{k}={v}" for k, v in searched.items() if v)
+            + f" -> {len(page.items)} found",
+        )
+        uow.commit()
+    return page

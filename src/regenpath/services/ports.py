@@ -6,13 +6,14 @@ repository is built for one :class:`AccessScope`, so no query can reach outside 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
+from regenpath.domain.audit import AuditEntry, SealedEntry
 from regenpath.domain.episodes import Episode
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import Clinic, Patient
@@ -29,9 +30,13 @@ class Clock(Protocol):
 
 @dataclass(frozen=True)
 class AccessScope:
-    """The clinics a request may see. ``None`` means every clinic (operators' CLI, the demo)."""
+    """Who is asking, and the clinics they may see (``None``: every clinic, for the CLI and demo).
+
+    ``actor`` is what the audit trail records as "who".
+    """
 
     clinic_ids: frozenset[UUID] | None = None
+    actor: str = "system"
 
     def allows(self, clinic_id: UUID) -> bool:
         return self.clinic_ids is None or clinic_id in self.clinic_ids
@@ -128,6 +133,14 @@ class ProductRepository(Protocol):
     def latest_verification(self, product_id: UUID) -> BedsideVerification | None: ...
 
 
+class AuditLog(Protocol):
+    def append(self, entry: AuditEntry) -> SealedEntry: ...
+    def chain(self, batch: int = 5_000) -> Iterator[SealedEntry]: ...
+    def head(self) -> tuple[int, str]:
+        """The sequence and hash the chain's head row says the last entry has."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through its repositories commits together or not at all."""
 
@@ -141,6 +154,8 @@ class UnitOfWork(Protocol):
     def episodes(self) -> EpisodeRepository: ...
     @property
     def products(self) -> ProductRepository: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.products import (
     BedsideVerification,
     CellSource,
@@ -18,6 +19,7 @@ from regenpath.domain.products import (
     ProductStatus,
     VerificationMethod,
 )
+from regenpath.services.audit import record
 from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 
@@ -78,6 +80,16 @@ def verify_at_bedside(
             verified_by=check.verified_by.strip(),
         )
         uow.products.add_verification(verification)
+        record(
+            uow,
+            clock,
+            AuditAction.VERIFY,
+            "product",
+            verification.product_id,
+            episode.clinic_id,
+            outcome=AuditOutcome.SUCCEEDED if verification.passed else AuditOutcome.DENIED,
+            detail="bedside check: " + ("; ".join(mismatches) or "patient and product match"),
+        )
         uow.commit()
     return BedsideOutcome(verification, mismatches)
 

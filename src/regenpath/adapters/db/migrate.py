@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,6 +33,14 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
         config = alembic_config(engine)
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def head_revision() -> str:
+    """The newest migration shipped with this version of regenpath."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    head: str = ScriptDirectory.from_config(config).get_current_head() or "base"
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from regenpath.adapters.db.types import UTCDateTime, str_enum
+from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.episodes import Laterality
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex
@@ -164,3 +165,40 @@ class EpisodeTransitionRow(Base):
     cycle_number: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     events: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class AuditEventRow(Base):
+    """The audit trail: appended, never updated or deleted (PostgreSQL enforces it by trigger)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_resource", "resource_type", "resource_id"),
+        Index("ix_audit_events_clinic_id_occurred_at", "clinic_id", "occurred_at"),
+    )
+
+    sequence: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False
+    )
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[AuditAction] = mapped_column(str_enum(AuditAction))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[str | None] = mapped_column(String(64))
+    # No foreign key: the trail must outlive, and never block, anything it mentions.
+    clinic_id: Mapped[UUID | None]
+    outcome: Mapped[AuditOutcome] = mapped_column(str_enum(AuditOutcome))
+    reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[str | None] = mapped_column(Text)
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHeadRow(Base):
+    """One row: the last sequence and hash. Appenders lock it, which serialises the chain, and
+    ``audit verify`` compares it with the last entry, which reveals a deleted tail."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    sequence: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    hash: Mapped[str] = mapped_column(String(64))

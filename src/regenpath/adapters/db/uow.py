@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from regenpath.adapters.db.audit import SqlAuditLog
 from regenpath.adapters.db.repositories import (
     SqlClinicRepository,
     SqlEpisodeRepository,
@@ -25,6 +26,7 @@ class SqlUnitOfWork:
     patients: SqlPatientRepository
     episodes: SqlEpisodeRepository
     products: SqlProductRepository
+    audit: SqlAuditLog
 
     def __init__(self, session_factory: sessionmaker[Session], scope: AccessScope) -> None:
         self._session_factory = session_factory
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
         self.patients = SqlPatientRepository(session, self.scope)
         self.episodes = SqlEpisodeRepository(session, self.scope)
         self.products = SqlProductRepository(session, self.scope)
+        self.audit = SqlAuditLog(session)
         return self
 
     def __exit__(

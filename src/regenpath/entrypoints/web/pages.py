@@ -19,7 +19,7 @@ from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep, UowDep
 from regenpath.entrypoints.web.rendering import templates
 from regenpath.services import clinics, episodes, patients, products
 from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
-from regenpath.services.ports import EpisodeQuery, PatientQuery, UnitOfWork
+from regenpath.services.ports import Clock, EpisodeQuery, PatientQuery, UnitOfWork
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
@@ -42,12 +42,14 @@ def home() -> RedirectResponse:
 def worklist(
     request: Request,
     uow: UowDep,
+    clock: ClockDep,
     stage: Stage | None = None,
     clinic_id: UUID | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     page = episodes.list_episodes(
         uow,
+        clock,
         EpisodeQuery(
             clinic_id=clinic_id, stage=stage, open_only=stage is None, limit=50, cursor=cursor
         ),
@@ -72,10 +74,11 @@ def worklist(
 def patient_search(
     request: Request,
     uow: UowDep,
+    clock: ClockDep,
     q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
     query = _patient_query(q)
-    page = patients.search_patients(uow, query)
+    page = patients.search_patients(uow, clock, query)
     context = {"q": q, "page": page}
     name = "partials/patient_rows.html" if _is_htmx(request) else "patients.html"
     return templates.TemplateResponse(request, name, context)
@@ -178,13 +181,14 @@ def _parse(
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def chart(request: Request, patient_id: UUID, uow: UowDep) -> Response:
-    return _chart(request, uow, patient_id)
+def chart(request: Request, patient_id: UUID, uow: UowDep, clock: ClockDep) -> Response:
+    return _chart(request, uow, clock, patient_id)
 
 
 def _chart(
     request: Request,
     uow: UnitOfWork,
+    clock: Clock,
     patient_id: UUID,
     *,
     errors: dict[str, str] | None = None,
@@ -192,13 +196,13 @@ def _chart(
     status_code: int = 200,
 ) -> Response:
     try:
-        patient = patients.get_patient(uow, patient_id)
+        patient = patients.get_patient(uow, clock, patient_id)
     except NotFound:
         return _not_found(request)
     clinic = clinics.get_clinic(uow, patient.clinic_id)
-    page = episodes.list_episodes(uow, EpisodeQuery(patient_id=patient.id, limit=200))
+    page = episodes.list_episodes(uow, clock, EpisodeQuery(patient_id=patient.id, limit=200))
     cards = [
-        _episode_card(uow, s.episode.id, refusal=(refusal or {}).get(s.episode.id))
+        _episode_card(uow, clock, s.episode.id, refusal=(refusal or {}).get(s.episode.id))
         for s in page.items
     ]
     return templates.TemplateResponse(
@@ -216,16 +220,20 @@ def _chart(
 
 
 def _episode_card(
-    uow: UnitOfWork, episode_id: UUID, refusal: str | None = None, notice: str | None = None
+    uow: UnitOfWork,
+    clock: Clock,
+    episode_id: UUID,
+    refusal: str | None = None,
+    notice: str | None = None,
 ) -> dict[str, Any]:
-    episode = episodes.get_episode(uow, episode_id)
+    episode = episodes.get_episode(uow, clock, episode_id)
     cycle = episode.current_cycle
     return {
         "episode": episode,
         "cycle": cycle,
         "zone": clinics.get_clinic(uow, episode.clinic_id).time_zone,
         "transitions": allowed_transitions(episode.stage),
-        "timeline": episodes.episode_timeline(uow, episode.id),
+        "timeline": episodes.episode_timeline(uow, clock, episode.id),
         "donor_products": (
             products.available_donor_products(uow, episode.clinic_id)
             if episode.stage is Stage.PLANNED
@@ -270,7 +278,7 @@ def open_episode(
         except (InvalidValue, InvalidReference) as error:
             errors[error.field] = error.message
     if errors:
-        return _chart(request, uow, patient_id, errors=errors, status_code=422)
+        return _chart(request, uow, clock, patient_id, errors=errors, status_code=422)
     return RedirectResponse(f"/patients/{patient_id}", status_code=303)
 
 
@@ -280,6 +288,7 @@ def transition(
     episode_id: UUID,
     uow: UowDep,
     app: AppDep,
+    clock: ClockDep,
     ids: IdsDep,
     to: Annotated[str, Form(max_length=32)],
     version: Annotated[int, Form(ge=1)],
@@ -289,7 +298,7 @@ def transition(
 ) -> Response:
     refusal: str | None = None
     try:
-        episode = episodes.get_episode(uow, episode_id)
+        episode = episodes.get_episode(uow, clock, episode_id)
     except NotFound:
         return _not_found(request)
     try:
@@ -313,12 +322,13 @@ def transition(
         refusal = "Someone else updated this episode meanwhile; this is the current state."
     except (InvalidReference, ValueError) as error:
         refusal = f"That request was not valid: {error}."
-    return _after_episode_change(request, uow, episode.patient_id, episode_id, refusal)
+    return _after_episode_change(request, uow, clock, episode.patient_id, episode_id, refusal)
 
 
 def _after_episode_change(
     request: Request,
     uow: UnitOfWork,
+    clock: Clock,
     patient_id: UUID,
     episode_id: UUID,
     refusal: str | None,
@@ -326,12 +336,12 @@ def _after_episode_change(
 ) -> Response:
     status_code = 409 if refusal else 200
     if _is_htmx(request):
-        card = _episode_card(uow, episode_id, refusal=refusal, notice=notice)
+        card = _episode_card(uow, clock, episode_id, refusal=refusal, notice=notice)
         # HTMX swaps only 2xx by default; a refusal is still content the user must read.
         return templates.TemplateResponse(request, "partials/episode_card.html", {"card": card})
     if refusal:
         return _chart(
-            request, uow, patient_id, refusal={episode_id: refusal}, status_code=status_code
+            request, uow, clock, patient_id, refusal={episode_id: refusal}, status_code=status_code
         )
     return RedirectResponse(f"/patients/{patient_id}#episode-{episode_id}", status_code=303)
 
@@ -350,7 +360,7 @@ def bedside_check(
     verified_by: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
-        episode = episodes.get_episode(uow, episode_id)
+        episode = episodes.get_episode(uow, clock, episode_id)
     except NotFound:
         return _not_found(request)
     refusal = notice = None
@@ -375,7 +385,9 @@ def bedside_check(
             refusal = "STOP: bedside check failed — " + "; ".join(outcome.mismatches) + "."
         else:
             notice = "Bedside check passed: patient and product match."
-    return _after_episode_change(request, uow, episode.patient_id, episode_id, refusal, notice)
+    return _after_episode_change(
+        request, uow, clock, episode.patient_id, episode_id, refusal, notice
+    )
 
 
 def _not_found(request: Request) -> Response:

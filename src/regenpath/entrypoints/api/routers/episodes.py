@@ -34,6 +34,7 @@ def open_episode(body: EpisodeCreate, uow: UowDep, clock: ClockDep, ids: IdsDep)
 @router.get("/episodes")
 def list_episodes(
     uow: UowDep,
+    clock: ClockDep,
     stage: Stage | None = None,
     clinic_id: UUID | None = None,
     patient_id: UUID | None = None,
@@ -42,6 +43,7 @@ def list_episodes(
 ) -> EpisodePage:
     page = episodes.list_episodes(
         uow,
+        clock,
         EpisodeQuery(
             clinic_id=clinic_id, stage=stage, patient_id=patient_id, limit=limit, cursor=cursor
         ),
@@ -52,13 +54,13 @@ def list_episodes(
 
 
 @router.get("/episodes/{episode_id}")
-def read_episode(episode_id: UUID, uow: UowDep) -> EpisodeOut:
-    return EpisodeOut.of(episodes.get_episode(uow, episode_id))
+def read_episode(episode_id: UUID, uow: UowDep, clock: ClockDep) -> EpisodeOut:
+    return EpisodeOut.of(episodes.get_episode(uow, clock, episode_id))
 
 
 @router.get("/episodes/{episode_id}/timeline")
-def read_timeline(episode_id: UUID, uow: UowDep) -> list[TimelineEntryOut]:
-    return [TimelineEntryOut.of(e) for e in episodes.episode_timeline(uow, episode_id)]
+def read_timeline(episode_id: UUID, uow: UowDep, clock: ClockDep) -> list[TimelineEntryOut]:
+    return [TimelineEntryOut.of(e) for e in episodes.episode_timeline(uow, clock, episode_id)]
 
 
 @router.post(

@@ -23,6 +23,7 @@ def register_patient(body: PatientCreate, uow: UowDep, clock: ClockDep, ids: Ids
 @router.get("")
 def search_patients(
     uow: UowDep,
+    clock: ClockDep,
     name: Annotated[str | None, Query(max_length=100, description="Part of a name")] = None,
     mrn: Annotated[str | None, Query(max_length=64)] = None,
     birth_date: date | None = None,
@@ -32,6 +33,7 @@ def search_patients(
 ) -> PatientPage:
     page = patients.search_patients(
         uow,
+        clock,
         PatientQuery(
             clinic_id=clinic_id,
             name=name,
@@ -45,8 +47,8 @@ def search_patients(
 
 
 @router.get("/{patient_id}")
-def read_patient(patient_id: UUID, uow: UowDep) -> PatientOut:
-    return PatientOut.of(patients.get_patient(uow, patient_id))
+def read_patient(patient_id: UUID, uow: UowDep, clock: ClockDep) -> PatientOut:
+    return PatientOut.of(patients.get_patient(uow, clock, patient_id))
 
 
 @router.patch("/{patient_id}")

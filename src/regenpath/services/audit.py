@@ -1,0 +1,107 @@
+"""Recording to the audit trail, and proving the trail intact.
+
+Every read and write of patient data leaves an entry with who, what, when, which clinic and how
+it ended (REC-1, 21 CFR 1271.270). A write's entry commits in the same transaction as the write,
+so neither exists without the other; a refusal or failure is recorded in a transaction of its own
+after the work rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from uuid import UUID
+
+from regenpath.domain.audit import AuditAction, AuditEntry, AuditOutcome, first_break
+from regenpath.domain.errors import DomainError, TransitionRefused
+from regenpath.services.errors import ServiceError
+from regenpath.services.ports import Clock, UnitOfWork
+
+
+def record(
+    uow: UnitOfWork,
+    clock: Clock,
+    action: AuditAction,
+    resource_type: str,
+    resource_id: UUID | str | None,
+    clinic_id: UUID | None,
+    *,
+    outcome: AuditOutcome = AuditOutcome.SUCCEEDED,
+    reason: str | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append one entry inside the caller's open unit of work (the caller commits)."""
+    uow.audit.append(
+        AuditEntry(
+            occurred_at=clock.now(),
+            actor=uow.scope.actor,
+            action=action,
+            resource_type=resource_type,
+            resource_id=str(resource_id) if resource_id is not None else None,
+            clinic_id=clinic_id,
+            outcome=outcome,
+            reason=reason,
+            detail=detail,
+        )
+    )
+
+
+@contextmanager
+def failures_recorded(
+    uow: UnitOfWork,
+    clock: Clock,
+    action: AuditAction,
+    resource_type: str,
+    resource_id: UUID | str | None,
+) -> Iterator[None]:
+    """Record a refusal (``denied``) or a failure (``failed``) of the wrapped use case, then
+    let the error go on to the caller. The wrapped work has rolled back by then."""
+    try:
+        yield
+    except (DomainError, ServiceError) as error:
+        refused = isinstance(error, TransitionRefused)
+        with uow:
+            record(
+                uow,
+                clock,
+                action,
+                resource_type,
+                resource_id,
+                None,
+                outcome=AuditOutcome.DENIED if refused else AuditOutcome.FAILED,
+                detail=f"{type(error).__name__}: {error}"[:2000],
+            )
+            uow.commit()
+        raise
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    first_broken: int | None
+    head_sequence: int
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken is None and self.head_sequence == self.entries
+
+
+def verify_chain(uow: UnitOfWork, on_entry: Callable[[], None] = lambda: None) -> ChainReport:
+    """Recompute every hash. Names the first entry that does not fit; a head that points past
+    the last entry means entries were removed from the end."""
+    count = 0
+
+    def counted() -> Iterator:  # type: ignore[type-arg]
+        nonlocal count
+        for sealed in uow.audit.chain():
+            count += 1
+            on_entry()
+            yield sealed
+
+    with uow:
+        broken = first_break(counted())
+        head_sequence, _ = uow.audit.head()
+    if broken is None and head_sequence != count:
+        broken = min(head_sequence, count) + 1
+    return ChainReport(entries=count, first_broken=broken, head_sequence=head_sequence)
