@@ -81,13 +81,7 @@ def audit_verify() -> None:
     """Recompute the audit trail's hash chain; name the first entry that does not fit."""
     application = bootstrap()
     try:
-        with Progress(
-            TextColumn("[bold]Audit entries"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
+        with _progress("Audit entries") as progress:
             task = progress.add_task("verify", total=_audit_length(application))
             report = audit.verify_chain(
                 application.unit_of_work(AccessScope(actor="regenpath audit verify")),
@@ -131,14 +125,7 @@ def demo(
         migrate.upgrade(application.engine)
         if _holds_patients(application):
             raise CommandFailed("the database already holds patients; use --reset for a new demo")
-        with Progress(
-            TextColumn("[bold]Synthetic patients"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            transient=False,
-        ) as progress:
+        with _progress("Synthetic patients") as progress:
             task = progress.add_task("demo", total=patients_)
             summary = seed_demo(
                 application.unit_of_work(AccessScope(actor="regenpath demo")),
@@ -163,6 +150,16 @@ def demo(
 def _holds_patients(application: Application) -> bool:
     with application.engine.connect() as connection:
         return connection.execute(select(PatientRow.id).limit(1)).first() is not None
+
+
+def _progress(label: str) -> Progress:
+    return Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
 
 
 def _parse_date(text: str, option: str) -> date:

@@ -47,6 +47,28 @@ def record(
     )
 
 
+def record_search(
+    uow: UnitOfWork,
+    clock: Clock,
+    resource_type: str,
+    clinic_id: UUID | None,
+    filters: dict[str, object],
+    *,
+    found: int,
+) -> None:
+    """A search is a read of every record it returns: record what was asked and how many came."""
+    asked = ", ".join(f"{name}={value}" for name, value in filters.items() if value)
+    record(
+        uow,
+        clock,
+        AuditAction.SEARCH,
+        resource_type,
+        None,
+        clinic_id,
+        detail=f"{asked or 'everything'} -> {found} found",
+    )
+
+
 @contextmanager
 def failures_recorded(
     uow: UnitOfWork,

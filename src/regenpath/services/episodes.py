@@ -11,7 +11,7 @@ from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
 from regenpath.domain.events import DomainEvent
 from regenpath.domain.pathway import CYCLE_STAGES, Stage
 from regenpath.domain.products import CellSource, Product
-from regenpath.services.audit import failures_recorded, record
+from regenpath.services.audit import failures_recorded, record, record_search
 from regenpath.services.errors import InvalidReference, NotFound, StaleVersion
 from regenpath.services.ports import (
     Clock,
@@ -85,16 +85,13 @@ def get_episode(uow: UnitOfWork, clock: Clock, episode_id: UUID) -> Episode:
 def list_episodes(uow: UnitOfWork, clock: Clock, query: EpisodeQuery) -> Page[EpisodeSummary]:
     with uow:
         page = uow.episodes.find(query)
-        filters = {"stage": query.stage, "patient_id": query.patient_id, "open": query.open_only}
-        record(
+        record_search(
             uow,
             clock,
-            AuditAction.SEARCH,
             "episode",
-            None,
             query.clinic_id,
-            detail=", ".join(f"{k}={v}" for k, v in filters.items() if v)
-            + f" -> {len(page.items)} found",
+            {"stage": query.stage, "patient_id": query.patient_id, "open": query.open_only},
+            found=len(page.items),
         )
         uow.commit()
     return page

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from regenpath.domain.audit import AuditAction
 from regenpath.domain.patients import CORRECTABLE_FIELDS, AdministrativeSex, Patient
-from regenpath.services.audit import failures_recorded, record
+from regenpath.services.audit import failures_recorded, record, record_search
 from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
 from regenpath.services.ports import Clock, IdFactory, Page, PatientQuery, UnitOfWork
 
@@ -111,16 +111,13 @@ def _update_patient(
 def search_patients(uow: UnitOfWork, clock: Clock, query: PatientQuery) -> Page[Patient]:
     with uow:
         page = uow.patients.search(query)
-        searched = {"name": query.name, "mrn": query.mrn, "birth_date": query.birth_date}
-        record(
+        record_search(
             uow,
             clock,
-            AuditAction.SEARCH,
             "patient",
-            None,
             query.clinic_id,
-            detail=", ".join(f"{k}={v}" for k, v in searched.items() if v)
-            + f" -> {len(page.items)} found",
+            {"name": query.name, "mrn": query.mrn, "birth_date": query.birth_date},
+            found=len(page.items),
         )
         uow.commit()
     return page
