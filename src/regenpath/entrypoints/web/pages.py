@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from regenpath.domain.episodes import Laterality
+from regenpath.domain.episodes import Episode, Laterality
 from regenpath.domain.errors import InvalidValue, TransitionRefused
 from regenpath.domain.pathway import PATHWAY_ORDER, Stage, allowed_transitions
 from regenpath.domain.patients import AdministrativeSex
@@ -202,7 +202,7 @@ def _chart(
     clinic = clinics.get_clinic(uow, patient.clinic_id)
     page = episodes.list_episodes(uow, clock, EpisodeQuery(patient_id=patient.id, limit=200))
     cards = [
-        _episode_card(uow, clock, s.episode.id, refusal=(refusal or {}).get(s.episode.id))
+        _episode_card(uow, clock, s.episode, refusal=(refusal or {}).get(s.episode.id))
         for s in page.items
     ]
     return templates.TemplateResponse(
@@ -222,11 +222,11 @@ def _chart(
 def _episode_card(
     uow: UnitOfWork,
     clock: Clock,
-    episode_id: UUID,
+    episode: Episode,
     refusal: str | None = None,
     notice: str | None = None,
 ) -> dict[str, Any]:
-    episode = episodes.get_episode(uow, clock, episode_id)
+    """What one episode card shows; the caller passes the episode it has already read."""
     cycle = episode.current_cycle
     return {
         "episode": episode,
@@ -336,7 +336,8 @@ def _after_episode_change(
 ) -> Response:
     status_code = 409 if refusal else 200
     if _is_htmx(request):
-        card = _episode_card(uow, clock, episode_id, refusal=refusal, notice=notice)
+        episode = episodes.get_episode(uow, clock, episode_id)
+        card = _episode_card(uow, clock, episode, refusal=refusal, notice=notice)
         # HTMX swaps only 2xx by default; a refusal is still content the user must read.
         return templates.TemplateResponse(request, "partials/episode_card.html", {"card": card})
     if refusal:
