@@ -12,8 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regenpath.adapters.db.engine import build_engine, build_session_factory
 from regenpath.adapters.db.uow import SqlUnitOfWork
+from regenpath.adapters.security import Argon2PasswordHasher, keyed_digest
 from regenpath.config import Settings, get_settings
-from regenpath.services.ports import AccessScope, Clock, IdFactory
+from regenpath.domain.access import LockoutPolicy
+from regenpath.services.identity import Digest
+from regenpath.services.ports import AccessScope, Clock, IdFactory, PasswordHasher
 
 
 class SystemClock:
@@ -30,6 +33,22 @@ class Application:
     session_factory: sessionmaker[Session]
     clock: Clock = field(default_factory=SystemClock)
     new_id: IdFactory = uuid.uuid4
+    hasher: PasswordHasher = field(default_factory=Argon2PasswordHasher)
+
+    def __post_init__(self) -> None:
+        self.digest: Digest = keyed_digest(self.settings.secret_key.get_secret_value())
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        return LockoutPolicy(
+            max_failures=self.settings.lockout_failures,
+            window=timedelta(seconds=self.settings.lockout_window_seconds),
+            duration=timedelta(minutes=self.settings.lockout_minutes),
+        )
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return timedelta(hours=self.settings.session_hours)
 
     def unit_of_work(self, scope: AccessScope | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory, scope or AccessScope())
@@ -47,6 +66,7 @@ def bootstrap(
     *,
     clock: Clock | None = None,
     new_id: IdFactory | None = None,
+    hasher: PasswordHasher | None = None,
 ) -> Application:
     settings = settings or get_settings()
     engine = build_engine(settings.database_url, echo=settings.sql_echo)
@@ -56,6 +76,7 @@ def bootstrap(
         session_factory=build_session_factory(engine),
         clock=clock or SystemClock(),
         new_id=new_id or _uuid4,
+        hasher=hasher or Argon2PasswordHasher(),
     )
 
 

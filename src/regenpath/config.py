@@ -5,13 +5,18 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+# Public on purpose: it is only good for development, and production refuses to start with it.
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -32,6 +37,41 @@ class Settings(BaseSettings):
         description="Hours from harvest until a fresh autologous product expires (EXP-1).",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
+    secret_key: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET_KEY),
+        description=(
+            "Keys the digests of session cookies and API tokens. Production refuses the "
+            "default; rotating it signs everyone out and voids every API token."
+        ),
+    )
+    cookie_secure: bool = Field(
+        default=True, description="Send the session cookie over HTTPS only (Secure)."
+    )
+    session_hours: float = Field(
+        default=12.0, gt=0, le=24 * 30, description="How long a web sign-in lasts."
+    )
+    lockout_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords within the window that lock an account."
+    )
+    lockout_window_seconds: int = Field(
+        default=60, ge=1, description="The window the wrong passwords are counted in."
+    )
+    lockout_minutes: float = Field(
+        default=15.0, gt=0, description="How long a locked account refuses sign-ins."
+    )
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        key = self.secret_key.get_secret_value()
+        if self.environment is Environment.PRODUCTION and (
+            key == DEVELOPMENT_SECRET_KEY or len(key) < MIN_SECRET_KEY_LENGTH
+        ):
+            raise ValueError(
+                "REGENPATH_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in production "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        return self
 
 
 @lru_cache

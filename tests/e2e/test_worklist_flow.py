@@ -56,3 +56,14 @@ def test_a_refused_move_shows_the_reason_on_the_card(page: Page, server_url: str
     card.get_by_role("button", name="Withdraw").click()  # no reason given
     expect(page.locator("article.episode .refusal")).to_contain_text("Say why")
     expect(page.locator("article.episode")).to_have_attribute("data-stage", "referred")
+
+
+def test_a_page_asks_for_sign_in_and_returns_to_it(anonymous_page: Page, server_url: str) -> None:
+    anonymous_page.goto(f"{server_url}/patients")
+    expect(anonymous_page.get_by_role("heading", name="Sign in")).to_be_visible()
+    anonymous_page.get_by_label("User name").fill("coordinator.e2e")
+    anonymous_page.get_by_label("Password").fill("e2e-coordinator-password")
+    anonymous_page.get_by_role("button", name="Sign in").click()
+    expect(anonymous_page).to_have_url(f"{server_url}/patients")
+    cookie = next(c for c in anonymous_page.context.cookies() if c["name"] == "regenpath_session")
+    assert cookie["httpOnly"] and cookie["secure"] and cookie["sameSite"] == "Lax"

@@ -13,11 +13,23 @@ from sqlalchemy.engine import make_url
 
 from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import Base
+from regenpath.adapters.security import Argon2PasswordHasher
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import Settings
+from regenpath.domain.access import Role
 from regenpath.entrypoints.app import create_app
+from tests.integration.personas import (
+    make_clinic,
+    make_user,
+    password_of,
+    sign_in,
+    username_of,
+)
 from tests.support import TestClock
 
+# Argon2 at its cheapest: the suite checks the logic, not the hash's cost (the demo and
+# production use argon2-cffi's defaults).
+FAST_HASHER = Argon2PasswordHasher(time_cost=1, memory_cost=1024)
 POSTGRES_URL = os.environ.get("REGENPATH_TEST_DATABASE_URL")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 
@@ -67,7 +79,7 @@ def clock() -> TestClock:
 
 @pytest.fixture
 def application(database_url: str, clock: TestClock) -> Iterator[Application]:
-    application = bootstrap(Settings(database_url=database_url), clock=clock)
+    application = bootstrap(Settings(database_url=database_url), clock=clock, hasher=FAST_HASHER)
     yield application
     _empty_tables(application)
     application.dispose()
@@ -84,20 +96,42 @@ def _empty_tables(application: Application) -> None:
                 connection.execute(table.delete())
 
 
+class StaffClient(TestClient):
+    """A test client signed in twice as the same person: a session cookie for the pages (its
+    CSRF token sent on every request) and a bearer token for the API. ``as_role`` gives the
+    Authorization header of the clinic's user with another role."""
+
+    tokens: dict[Role, str]
+    csrf: str
+    physician_password: str
+
+    def as_role(self, role: Role | str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[Role(role)]}"}
+
+
 @pytest.fixture
-def client(application: Application) -> Iterator[TestClient]:
-    with TestClient(create_app(application)) as test_client:
+def clinic(application: Application) -> dict[str, str]:
+    return make_clinic(application, "Riverside Spine", "America/Chicago")
+
+
+@pytest.fixture
+def staff(application: Application, clinic: dict[str, str]) -> dict[Role, str]:
+    """One user per role in the clinic, each with an API token: role -> bearer secret."""
+    return {role: make_user(application, clinic, role) for role in Role}
+
+
+@pytest.fixture
+def client(
+    application: Application, clinic: dict[str, str], staff: dict[Role, str]
+) -> Iterator[StaffClient]:
+    with StaffClient(create_app(application), base_url="https://testserver") as test_client:
+        test_client.tokens = staff
+        physician = username_of(clinic, Role.PHYSICIAN)
+        test_client.physician_password = password_of(physician)
+        test_client.csrf = sign_in(test_client, physician)
+        test_client.headers["Authorization"] = f"Bearer {staff[Role.PHYSICIAN]}"
+        test_client.headers["X-CSRF-Token"] = test_client.csrf
         yield test_client
-
-
-@pytest.fixture
-def clinic(client: TestClient) -> dict[str, str]:
-    response = client.post(
-        "/api/v1/clinics", json={"name": "Riverside Spine", "time_zone": "America/Chicago"}
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, str] = response.json()
-    return body
 
 
 @pytest.fixture

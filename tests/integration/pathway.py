@@ -6,6 +6,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from regenpath.domain.access import STAGE_ROLES, Role
+from regenpath.domain.pathway import Stage
+
 AUTOLOGOUS_PATH = (
     ("in_evaluation", {}),
     ("eligible", {}),
@@ -17,10 +20,20 @@ AUTOLOGOUS_PATH = (
 )
 
 
+def mover(to: str) -> Role:
+    """Whose step it is: the physician where allowed, else the first role that may."""
+    allowed = STAGE_ROLES[Stage(to)]
+    return Role.PHYSICIAN if Role.PHYSICIAN in allowed else sorted(allowed)[0]
+
+
 def move(client: TestClient, episode: dict[str, Any], to: str, **extra: Any) -> dict[str, Any]:
+    """Move the episode as the person whose step it is (STAGE_ROLES); closing is signed."""
+    if to == "completed":
+        return close(client, episode, **extra)
     response = client.post(
         f"/api/v1/episodes/{episode['id']}/transitions",
         json={"to": to, "version": episode["version"], **extra},
+        headers=client.as_role(mover(to)),  # type: ignore[attr-defined]
     )
     assert response.status_code == 200, response.text
     moved: dict[str, Any] = response.json()["episode"]
@@ -49,3 +62,15 @@ def bedside_check(
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def close(client: TestClient, episode: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Close the episode under the physician's signature (their password re-entered)."""
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/close",
+        json={"version": episode["version"], "password": client.physician_password} | extra,  # type: ignore[attr-defined]
+        headers=client.as_role(Role.PHYSICIAN),  # type: ignore[attr-defined]
+    )
+    assert response.status_code == 200, response.text
+    closed: dict[str, Any] = response.json()["episode"]
+    return closed

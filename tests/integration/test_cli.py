@@ -13,16 +13,22 @@ import pytest
 from regenpath.adapters.db import migrate
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import Settings
+from regenpath.domain.access import Role
 from regenpath.domain.pathway import Stage
 from regenpath.services import episodes
 from regenpath.services.demo import seed_demo
 from regenpath.services.ports import EpisodeQuery
+from tests.integration.conftest import FAST_HASHER
 
 
-def regenpath(*args: str, database: Path | str) -> subprocess.CompletedProcess[str]:
+def regenpath(
+    *args: str, database: Path | str, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """Run the CLI in a fresh process; ``settings`` become REGENPATH_* variables."""
     url = database if isinstance(database, str) else f"sqlite:///{database}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGENPATH_")}
     env["REGENPATH_DATABASE_URL"] = url
+    env |= {f"REGENPATH_{name.upper()}": value for name, value in settings.items()}
     return subprocess.run(
         [sys.executable, "-m", "regenpath.entrypoints.cli", *args],
         capture_output=True,
@@ -100,6 +106,7 @@ def test_the_demo_is_the_same_for_the_same_seed(tmp_path: Path) -> None:
             patient_count=25,
             as_of=date(2026, 6, 30),
             product_max_hold=timedelta(hours=48),
+            hasher=FAST_HASHER,
         )
         dumps.append(summary_of(application))
         application.dispose()
@@ -116,8 +123,10 @@ def test_the_demo_spreads_patients_over_every_stage_on_each_database(
         patient_count=200,
         as_of=date(2026, 6, 30),
         product_max_hold=application.product_max_hold,
+        hasher=application.hasher,
     )
     assert summary.patients == 200
+    assert len(summary.users) == 2 * len(Role)
     assert set(summary.by_stage) == set(Stage)
     counts = episodes.count_by_stage(application.unit_of_work())
     assert counts == {stage: summary.by_stage.get(stage, 0) for stage in Stage}

@@ -247,7 +247,7 @@ def test_an_autologous_cycle_from_consent_to_follow_up_emits_its_events_in_order
             ),
             TransitionRequest(to=Stage.RECOVERY),
             TransitionRequest(to=Stage.FOLLOW_UP),
-            TransitionRequest(to=Stage.COMPLETED),
+            TransitionRequest(to=Stage.COMPLETED, signed=True),
         )
         for e in episode.transition(request, START + timedelta(hours=1))
     ]

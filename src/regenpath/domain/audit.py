@@ -32,6 +32,11 @@ class AuditAction(StrEnum):
     UPDATE = "update"
     TRANSITION = "transition"
     VERIFY = "verify"
+    SIGN = "sign"
+    LOGIN = "login"  # a password sign-in (web or e-signature re-authentication)
+    LOGOUT = "logout"
+    AUTHENTICATE = "authenticate"  # a request that presented a token or session
+    REVOKE = "revoke"
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from regenpath.domain import events as ev
 from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
 from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage, allowed_transitions
+from regenpath.domain.patients import Patient
 from regenpath.domain.products import (
     BedsideVerification,
     CellSource,
@@ -59,6 +61,7 @@ class TransitionRequest:
     new_cycle_id: UUID | None = None
     product: Product | None = None
     verification: BedsideVerification | None = None
+    signed: bool = False  # an electronic signature accompanies the move (closing an episode)
 
 
 @dataclass
@@ -107,6 +110,38 @@ class Episode:
             laterality=laterality,
             opened_at=now,
         )
+
+    def signed_record(self, patient: Patient) -> dict[str, Any]:
+        """What a closing signature binds to: who was treated, for what, and how.
+
+        A later correction of any of it (the patient's identity, a cycle) changes the hash and
+        shows the signature as invalidated.
+        """
+        return {
+            "episode_id": str(self.id),
+            "patient": {
+                "id": str(patient.id),
+                "mrn": patient.mrn,
+                "family_name": patient.family_name,
+                "given_name": patient.given_name,
+                "birth_date": patient.birth_date.isoformat(),
+            },
+            "condition_code": self.condition_code,
+            "condition_text": self.condition_text,
+            "target_site": self.target_site,
+            "laterality": self.laterality.value,
+            "opened_at": self.opened_at.isoformat(),
+            "consented_at": self.consented_at.isoformat() if self.consented_at else None,
+            "cycles": [
+                {
+                    "number": c.number,
+                    "cell_source": c.cell_source.value,
+                    "product_id": str(c.product_id) if c.product_id else None,
+                    "administered_at": c.administered_at.isoformat() if c.administered_at else None,
+                }
+                for c in self.cycles
+            ],
+        }
 
     @property
     def current_cycle(self) -> TreatmentCycle | None:
@@ -180,6 +215,17 @@ class Episode:
             return [
                 GuardFailure(
                     Guard.PRODUCT_NOT_IN_THIS_CYCLE, "That product is not this cycle's product."
+                )
+            ]
+        return []
+
+    def _check_completed(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        """Closing an episode is signed by the responsible physician (21 CFR 11.50, 11.200)."""
+        if not request.signed:
+            return [
+                GuardFailure(
+                    Guard.SIGNATURE_REQUIRED,
+                    "Closing an episode needs the physician's electronic signature.",
                 )
             ]
         return []
@@ -352,7 +398,7 @@ _HANDLERS: dict[Stage, tuple[_Check, _Apply]] = {
     Stage.ADMINISTERED: (Episode._check_administered, Episode._administer),
     Stage.RECOVERY: (Episode._check_nothing, Episode._start_recovery),
     Stage.FOLLOW_UP: (Episode._check_nothing, Episode._start_follow_up),
-    Stage.COMPLETED: (Episode._check_nothing, Episode._complete),
+    Stage.COMPLETED: (Episode._check_completed, Episode._complete),
     Stage.WITHDRAWN: (Episode._needs_reason, Episode._withdraw),
     Stage.LOST_TO_FOLLOW_UP: (Episode._check_nothing, Episode._lose),
 }

@@ -29,6 +29,7 @@ class Guard(StrEnum):
     DONOR_INELIGIBLE = "donor_ineligible"
     BEDSIDE_VERIFICATION_REQUIRED = "bedside_verification_required"
     BEDSIDE_VERIFICATION_FAILED = "bedside_verification_failed"
+    SIGNATURE_REQUIRED = "signature_required"
 
 
 @dataclass(frozen=True)

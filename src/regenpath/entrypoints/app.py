@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -14,9 +16,11 @@ from regenpath import __version__
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.entrypoints import headers
 from regenpath.entrypoints.api import problems
-from regenpath.entrypoints.api.routers import clinics, episodes, patients
-from regenpath.entrypoints.deps import AppDep
-from regenpath.entrypoints.web import pages
+from regenpath.entrypoints.api.routers import access, clinics, episodes, patients
+from regenpath.entrypoints.api.security_schemas import problem_responses
+from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
+from regenpath.entrypoints.web import account_pages, oversight_pages, pages
+from regenpath.entrypoints.web.rendering import page_error
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -47,19 +51,36 @@ def create_app(application: Application | None = None) -> FastAPI:
     problems.install(app)
     headers.install(app)
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=problem_responses(401, 403, 404, 422))
     api.include_router(clinics.router)
     api.include_router(patients.router)
     api.include_router(episodes.router)
+    api.include_router(access.router)
     app.include_router(api)
 
-    @app.get("/healthz", tags=["operations"])
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _error: LoginRequired) -> Response:
+        target = "/login?" + urlencode({"next": request.url.path})
+        if request.headers.get("HX-Request") == "true":
+            # HTMX follows HX-Redirect with a full page load; a 303 would be swapped in.
+            return Response(status_code=401, headers={"HX-Redirect": target})
+        if request.method in SAFE_METHODS:
+            return RedirectResponse(target, status_code=303)
+        return page_error(request, 401, "Your session ended; sign in again.")
+
+    @app.exception_handler(CsrfRejected)
+    async def csrf_rejected(request: Request, _error: CsrfRejected) -> Response:
+        return page_error(request, 403, "That form did not come from this site (CSRF check).")
+
+    @app.get("/healthz", tags=["operations"], dependencies=[Depends(public)])
     def healthz(application: AppDep) -> dict[str, str]:
         """Alive and able to reach the database."""
         with application.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
 
+    app.include_router(account_pages.router)
+    app.include_router(oversight_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

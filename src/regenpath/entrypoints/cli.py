@@ -1,4 +1,4 @@
-"""The ``regenpath`` command: serve, db upgrade, demo."""
+"""The ``regenpath`` command: serve, db upgrade, demo, audit verify, clinic/user/token create."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
+from uuid import UUID
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -20,10 +22,13 @@ from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import AuditEventRow, PatientRow
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import get_settings
+from regenpath.domain.access import Role
 from regenpath.domain.errors import DomainError
-from regenpath.services import audit
-from regenpath.services.demo import seed_demo
+from regenpath.domain.patients import Clinic
+from regenpath.services import audit, clinics, identity
+from regenpath.services.demo import demo_password, seed_demo
 from regenpath.services.errors import ServiceError
+from regenpath.services.identity import MAX_TOKEN_DAYS
 from regenpath.services.ports import AccessScope
 
 app = typer.Typer(
@@ -36,6 +41,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+clinic_app = typer.Typer(help="Clinics.", no_args_is_help=True)
+app.add_typer(clinic_app, name="clinic")
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+token_app = typer.Typer(help="API bearer tokens.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+# The operator at the server's console: no clinic limit, recorded as such in the audit trail.
+_OPERATOR = AccessScope(actor="regenpath cli")
 console = Console()
 errors = Console(stderr=True)
 
@@ -133,10 +146,23 @@ def demo(
                 patient_count=patients_,
                 as_of=end,
                 product_max_hold=application.product_max_hold,
+                hasher=application.hasher,
                 on_patient=lambda: progress.advance(task),
             )
     finally:
         application.dispose()
+    accounts = Table(
+        title="Demo sign-ins (synthetic accounts; never use these passwords elsewhere)"
+    )
+    for column in ("User name", "Password", "Role", "Clinic"):
+        accounts.add_column(column, overflow="fold")
+    names = {c.id: c.name for c in summary.clinics}
+    for user in summary.users:
+        for clinic_id, role in user.memberships.items():
+            accounts.add_row(
+                user.username, demo_password(user.username), role.label, names[clinic_id]
+            )
+    console.print(accounts)
     table = Table(title=f"Demo: {summary.patients} patients in {len(summary.clinics)} clinics")
     table.add_column("Stage")
     table.add_column("Episodes", justify="right")
@@ -145,6 +171,101 @@ def demo(
     ):
         table.add_row(stage.label, str(count))
     console.print(table)
+
+
+@clinic_app.command("create")
+def clinic_create(
+    name: Annotated[str, typer.Argument(help="The clinic's name.")],
+    time_zone: Annotated[str, typer.Option(help="IANA time zone of the clinic.")] = "UTC",
+) -> None:
+    """Create a clinic (the operator's job: no clinic role may create another clinic)."""
+    application = bootstrap()
+    try:
+        clinic = clinics.create_clinic(
+            application.unit_of_work(_OPERATOR),
+            application.clock,
+            application.new_id,
+            name=name,
+            time_zone=time_zone,
+        )
+    finally:
+        application.dispose()
+    console.print(f"Clinic {clinic.name}: {clinic.id}")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="Sign-in name (lower case).")],
+    display_name: Annotated[
+        str, typer.Option("--name", help="Printed name, as it appears under signatures.")
+    ],
+    clinic: Annotated[str, typer.Option(help="The clinic's ID or exact name.")],
+    role: Annotated[Role, typer.Option(help="The user's role in that clinic.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="REGENPATH_NEW_USER_PASSWORD",
+            help="Asked for when not given (or set REGENPATH_NEW_USER_PASSWORD).",
+        ),
+    ],
+) -> None:
+    """Create a staff account with a role in one clinic."""
+    application = bootstrap()
+    try:
+        uow = application.unit_of_work(_OPERATOR)
+        clinic_id = _clinic_id(clinics.list_clinics(uow), clinic)
+        user = identity.create_user(
+            uow,
+            application.clock,
+            application.new_id,
+            application.hasher,
+            username=username,
+            display_name=display_name,
+            password=password,
+            memberships={clinic_id: role},
+        )
+    finally:
+        application.dispose()
+    console.print(f"User {user.username} ({role.label}) created.")
+
+
+def _clinic_id(known: list[Clinic], wanted: str) -> UUID:
+    for clinic in known:
+        if str(clinic.id) == wanted.strip() or clinic.name == wanted.strip():
+            return clinic.id
+    raise CommandFailed(f"no clinic {wanted!r}; `regenpath clinic create` makes one")
+
+
+@token_app.command("create")
+def token_create(
+    username: Annotated[str, typer.Argument(help="Whose token it is.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "API token",
+    days: Annotated[
+        int, typer.Option(min=1, max=MAX_TOKEN_DAYS, help="Days until it expires.")
+    ] = 90,
+) -> None:
+    """Create an API bearer token for a user and print it once (only its digest is stored)."""
+    application = bootstrap()
+    try:
+        created = identity.create_token(
+            application.unit_of_work(_OPERATOR),
+            application.clock,
+            application.new_id,
+            application.digest,
+            username=username,
+            name=name,
+            days=days,
+        )
+    finally:
+        application.dispose()
+    errors.print(
+        f"Token {created.token.name!r} for {username}, expires "
+        f"{created.token.expires_at:%Y-%m-%d}. It is shown this once:"
+    )
+    print(created.secret)
 
 
 def _holds_patients(application: Application) -> bool:
@@ -202,6 +323,13 @@ def main() -> None:
         sys.exit(getattr(error, "exit_code", 2))
     except (CommandFailed, ServiceError, DomainError) as error:
         errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except ValidationError as error:
+        # The settings refused the environment (e.g. the default secret key in production).
+        first = error.errors()[0]
+        errors.print(
+            f"error: configuration: {first['msg']}", markup=False, highlight=False, soft_wrap=True
+        )
         sys.exit(1)
     except SQLAlchemyError as error:
         first_line = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]

@@ -1,17 +1,29 @@
-"""Request dependencies shared by the API and the web pages.
+"""Request dependencies shared by the API and the web pages: who is asking, and what for.
 
-``get_scope`` is the one place that decides which clinics a request may see; the security
-layer replaces its body with the current user's clinics, and every repository follows.
+Every route declares the one permission it needs with :class:`ApiAccess` or :class:`PageAccess`
+(or says it is :func:`public`). The declaration authenticates the caller (a bearer token for
+the API, the session cookie for pages), checks the permission table, and hands the route a
+Unit of Work whose repositories see only the clinics that permission reaches. A route with no
+declaration fails the persona test in tests/integration/test_access_matrix.py.
 """
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 
 from regenpath.bootstrap import Application
+from regenpath.domain.access import Action, Resource, StaffMember, StaffSession
+from regenpath.services import authorization, identity
+from regenpath.services.errors import NotAuthenticated
 from regenpath.services.ports import AccessScope, Clock, IdFactory, UnitOfWork
+
+SESSION_COOKIE = "regenpath_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_application(request: Request) -> Application:
@@ -22,18 +34,6 @@ def get_application(request: Request) -> Application:
 AppDep = Annotated[Application, Depends(get_application)]
 
 
-def get_scope() -> AccessScope:
-    # Until sign-in exists every request is "anonymous" in the audit trail and sees every clinic.
-    return AccessScope(actor="anonymous")
-
-
-ScopeDep = Annotated[AccessScope, Depends(get_scope)]
-
-
-def get_uow(application: AppDep, scope: ScopeDep) -> UnitOfWork:
-    return application.unit_of_work(scope)
-
-
 def get_clock(application: AppDep) -> Clock:
     return application.clock
 
@@ -42,6 +42,113 @@ def get_id_factory(application: AppDep) -> IdFactory:
     return application.new_id
 
 
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 IdsDep = Annotated[IdFactory, Depends(get_id_factory)]
+
+
+class LoginRequired(NotAuthenticated):
+    """A page needs a signed-in user: the browser goes to the sign-in page."""
+
+
+class CsrfRejected(Exception):
+    """A state-changing page request without this session's CSRF token."""
+
+
+@dataclass(frozen=True)
+class Permission:
+    action: Action
+    resource: Resource
+
+
+def _audit_uow(application: Application, actor: str) -> UnitOfWork:
+    return application.unit_of_work(AccessScope(actor=actor))
+
+
+def _authorize(
+    request: Request, application: Application, staff: StaffMember, permission: Permission
+) -> UnitOfWork:
+    resource_id = next(iter(request.path_params.values()), None)
+    scope = authorization.authorize(
+        _audit_uow(application, staff.username),
+        application.clock,
+        staff,
+        permission.action,
+        permission.resource,
+        str(resource_id) if resource_id is not None else None,
+    )
+    request.state.staff = staff
+    request.state.scope = scope
+    return application.unit_of_work(scope)
+
+
+def _refuse_anonymous(request: Request, application: Application, permission: Permission) -> None:
+    authorization.record_denial(
+        _audit_uow(application, "anonymous"),
+        application.clock,
+        permission.action,
+        permission.resource,
+        f"no credentials: {request.method} {request.url.path}",
+    )
+
+
+class ApiAccess:
+    """An API route's permission: a valid bearer token whose user's role allows it."""
+
+    def __init__(self, action: Action, resource: Resource) -> None:
+        self.permission = Permission(action, resource)
+
+    def __call__(self, request: Request) -> UnitOfWork:
+        application = get_application(request)
+        scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            _refuse_anonymous(request, application, self.permission)
+            raise NotAuthenticated("send Authorization: Bearer <API token>")
+        staff = identity.resolve_token(
+            _audit_uow(application, "anonymous"),
+            application.clock,
+            application.digest,
+            secret.strip(),
+        )
+        return _authorize(request, application, staff, self.permission)
+
+
+def current_session(request: Request) -> tuple[StaffMember, StaffSession] | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    application = get_application(request)
+    return identity.resolve_session(
+        application.unit_of_work(AccessScope(actor="anonymous")),
+        application.clock,
+        application.digest,
+        cookie,
+    )
+
+
+class PageAccess:
+    """A page's permission: a signed-in session whose user's role allows it, and on every
+    state-changing request this session's CSRF token (form field or ``X-CSRF-Token``)."""
+
+    def __init__(self, action: Action, resource: Resource) -> None:
+        self.permission = Permission(action, resource)
+
+    def __call__(
+        self, request: Request, csrf_token: Annotated[str | None, Form()] = None
+    ) -> UnitOfWork:
+        application = get_application(request)
+        signed_in = current_session(request)
+        if signed_in is None:
+            _refuse_anonymous(request, application, self.permission)
+            raise LoginRequired()
+        staff, session = signed_in
+        request.state.session = session
+        request.state.csrf = session.csrf_token
+        if request.method not in SAFE_METHODS:
+            presented = request.headers.get(CSRF_HEADER) or csrf_token or ""
+            if not hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
+                raise CsrfRejected()
+        return _authorize(request, application, staff, self.permission)
+
+
+def public() -> None:
+    """Declares a route open to everyone (sign-in, health check): no patient data there."""

@@ -43,7 +43,7 @@ def install(app: FastAPI) -> None:
         # HSTS only means something over TLS; over plain HTTP browsers ignore it (RFC 6797 8.1).
         if request.url.scheme == "https":
             response.headers.setdefault("Strict-Transport-Security", HSTS)
-        if request.url.path.startswith("/api/"):
+        if not request.url.path.startswith("/static/"):
             # Patient data must not linger in shared caches or the browser's history.
             response.headers.setdefault("Cache-Control", "no-store")
         return response

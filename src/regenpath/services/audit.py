@@ -13,10 +13,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from uuid import UUID
 
-from regenpath.domain.audit import AuditAction, AuditEntry, AuditOutcome, first_break
+from regenpath.domain.audit import AuditAction, AuditEntry, AuditOutcome, SealedEntry, first_break
 from regenpath.domain.errors import DomainError, TransitionRefused
-from regenpath.services.errors import ServiceError
-from regenpath.services.ports import Clock, UnitOfWork
+from regenpath.services.errors import LockedOut, PermissionDenied, ServiceError
+from regenpath.services.ports import AuditQuery, Clock, Page, UnitOfWork
 
 
 def record(
@@ -82,7 +82,7 @@ def failures_recorded(
     try:
         yield
     except (DomainError, ServiceError) as error:
-        refused = isinstance(error, TransitionRefused)
+        refused = isinstance(error, TransitionRefused | PermissionDenied | LockedOut)
         with uow:
             record(
                 uow,
@@ -127,3 +127,27 @@ def verify_chain(uow: UnitOfWork, on_entry: Callable[[], None] = lambda: None) -
     if broken is None and head_sequence != count:
         broken = min(head_sequence, count) + 1
     return ChainReport(entries=count, first_broken=broken, head_sequence=head_sequence)
+
+
+def search_audit(uow: UnitOfWork, clock: Clock, query: AuditQuery) -> Page[SealedEntry]:
+    """The quality officer's search; looking at the trail is itself recorded in it."""
+    with uow:
+        page = uow.audit.search(query)
+        record_search(
+            uow,
+            clock,
+            "audit_trail",
+            None,
+            {
+                "actor": query.actor,
+                "action": query.action,
+                "outcome": query.outcome,
+                "resource_type": query.resource_type,
+                "resource_id": query.resource_id,
+                "since": query.since,
+                "until": query.until,
+            },
+            found=len(page.items),
+        )
+        uow.commit()
+    return page

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
+from regenpath.domain.access import LockoutPolicy, Role, StaffMember, UserAccount
 from regenpath.domain.episodes import Episode, Laterality
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
 from regenpath.domain.products import CellSource, DonorEligibility, VerificationMethod
-from regenpath.services import clinics, episodes, patients, products
-from regenpath.services.ports import UnitOfWork
+from regenpath.services import clinics, episodes, identity, patients, products, signatures
+from regenpath.services.ports import PasswordHasher, UnitOfWork
 
 GIVEN = [
     "Avery",
@@ -150,6 +151,49 @@ class DemoSummary:
     patients: int = 0
     by_stage: dict[Stage, int] = field(default_factory=dict)
     donor_products: int = 0
+    users: list[UserAccount] = field(default_factory=list)
+
+
+def demo_username(clinic: Clinic, role: Role) -> str:
+    return f"{role.value.replace('_', '-')}.{clinic.name.split()[0].lower()}"
+
+
+def demo_password(username: str) -> str:
+    """Demo accounts only: the password is printed in the README and by `regenpath demo`."""
+    return f"demo-{username}"
+
+
+# Synthetic staff names, one per role: the printed names under the demo's signatures.
+DEMO_STAFF_NAMES: dict[Role, str] = {
+    Role.COORDINATOR: "Casey Morrow",
+    Role.PHYSICIAN: "Dr. Jordan Ellery",
+    Role.LAB_TECHNICIAN: "Sam Okafor",
+    Role.NURSE: "Robin Hale",
+    Role.QUALITY_OFFICER: "Alex Fenwick",
+    Role.REGISTRY_ANALYST: "Morgan Lane",
+    Role.CLINIC_ADMIN: "Taylor Reese",
+}
+
+
+def _seed_user(
+    uow: UnitOfWork,
+    clock: DemoClock,
+    new_id: Callable[[], UUID],
+    hasher: PasswordHasher,
+    clinic: Clinic,
+    role: Role,
+) -> UserAccount:
+    username = demo_username(clinic, role)
+    return identity.create_user(
+        uow,
+        clock,
+        new_id,
+        hasher,
+        username=username,
+        display_name=f"{DEMO_STAFF_NAMES[role]} ({clinic.name.split()[0]})",
+        password=demo_password(username),
+        memberships={clinic.id: role},
+    )
 
 
 def seed_demo(
@@ -159,6 +203,7 @@ def seed_demo(
     patient_count: int = 200,
     as_of: date,
     product_max_hold: timedelta,
+    hasher: PasswordHasher,
     on_patient: Callable[[], None] = lambda: None,
 ) -> DemoSummary:
     """Fill an empty database with the demo; ``on_patient`` ticks a progress bar."""
@@ -175,6 +220,14 @@ def seed_demo(
         ("Harbour Orthobiologics", "America/Los_Angeles"),
     ):
         summary.clinics.append(clinics.create_clinic(uow, clock, new_id, name=name, time_zone=zone))
+
+    physicians: dict[UUID, StaffMember] = {}
+    for clinic in summary.clinics:
+        for role in Role:
+            user = _seed_user(uow, clock, new_id, hasher, clinic, role)
+            summary.users.append(user)
+            if role is Role.PHYSICIAN:
+                physicians[clinic.id] = user.as_staff()
 
     for clinic in summary.clinics:
         for n in range(DONOR_STOCK_PER_CLINIC):
@@ -199,7 +252,9 @@ def seed_demo(
     for n in range(patient_count):
         clinic = summary.clinics[n % len(summary.clinics)]
         target = rng.choices(stages, weights)[0]
-        walk = _Walk(uow, rng, clock, new_id, clinic, product_max_hold)
+        walk = _Walk(
+            uow, rng, clock, new_id, clinic, product_max_hold, hasher, physicians[clinic.id]
+        )
         steps = list(_path_to(target, rng))
         # Start far enough back that the whole path ends before the as-of date.
         clock.current = end - timedelta(days=_days_needed(steps) + rng.randint(1, 45))
@@ -290,6 +345,8 @@ class _Walk:
     new_id: Callable[[], UUID]
     clinic: Clinic
     product_max_hold: timedelta
+    hasher: PasswordHasher
+    physician: StaffMember
 
     def register(self, n: int) -> Patient:
         prefix = "RS" if "Riverside" in self.clinic.name else "HB"
@@ -333,6 +390,21 @@ class _Walk:
             reason = self.rng.choice(INELIGIBLE_REASONS)
         elif stage is Stage.LOST_TO_FOLLOW_UP:
             reason = "No answer to three calls and two letters"
+        if stage is Stage.COMPLETED:
+            return signatures.close_episode(
+                self.uow,
+                self.clock,
+                self.new_id,
+                self.hasher,
+                LockoutPolicy(),
+                self.physician,
+                signatures.CloseEpisode(
+                    episode_id=episode.id,
+                    expected_version=episode.version,
+                    password=demo_password(self.physician.username),
+                    statement="Follow-up complete",
+                ),
+            ).episode
         result = episodes.transition_episode(
             self.uow,
             self.clock,

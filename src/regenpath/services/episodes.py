@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -9,10 +10,10 @@ from uuid import UUID
 from regenpath.domain.audit import AuditAction
 from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
 from regenpath.domain.events import DomainEvent
-from regenpath.domain.pathway import CYCLE_STAGES, Stage
+from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage
 from regenpath.domain.products import CellSource, Product
 from regenpath.services.audit import failures_recorded, record, record_search
-from regenpath.services.errors import InvalidReference, NotFound, StaleVersion
+from regenpath.services.errors import InvalidReference, NotFound, PermissionDenied, StaleVersion
 from regenpath.services.ports import (
     Clock,
     EpisodeQuery,
@@ -121,16 +122,19 @@ def transition_episode(
     Raises TransitionRefused (nothing written), StaleVersion, NotFound or InvalidReference.
     """
     with failures_recorded(uow, clock, AuditAction.TRANSITION, "episode", command.episode_id):
-        return _transition(uow, clock, new_id, command, product_max_hold)
+        return apply_transition(uow, clock, new_id, command, product_max_hold)
 
 
-def _transition(
+def apply_transition(
     uow: UnitOfWork,
     clock: Clock,
     new_id: IdFactory,
     command: TransitionCommand,
     product_max_hold: timedelta,
+    signing: Callable[[Episode], None] | None = None,
 ) -> TransitionResult:
+    """``signing``, when given, stores the move's electronic signature in the same
+    transaction, after the domain accepted the move and before the commit."""
     now = clock.now()
     with uow:
         episode = uow.episodes.get(command.episode_id)
@@ -139,6 +143,14 @@ def _transition(
         if episode.version != command.expected_version:
             raise StaleVersion(
                 "episode", episode.id, command.expected_version, actual=episode.version
+            )
+        # A move the pathway does not have is refused by the domain for everyone (409); a move
+        # it has is refused here for a role whose step it is not (403).
+        if (episode.stage, command.to) in TRANSITIONS and not uow.scope.may_move_to(
+            episode.clinic_id, command.to
+        ):
+            raise PermissionDenied(
+                f"your role may not move an episode to {command.to.label.lower()}"
             )
         source = episode.stage
         product, is_new_product = _product_for(uow, new_id, episode, command, product_max_hold, now)
@@ -153,6 +165,7 @@ def _transition(
                 if product is not None and command.to is Stage.ADMINISTERED
                 else None
             ),
+            signed=signing is not None,
         )
         events = episode.transition(request, now)
         cycle = episode.current_cycle
@@ -171,6 +184,8 @@ def _transition(
             else:
                 uow.products.save(product)
         uow.episodes.save(episode, command.expected_version, change)
+        if signing is not None:
+            signing(episode)
         record(
             uow,
             clock,

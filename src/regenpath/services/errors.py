@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 
@@ -46,3 +47,38 @@ class DuplicateValue(ServiceError):
         self.field = field
         self.message = message
         super().__init__(f"{field}: {message}")
+
+
+class NotAuthenticated(ServiceError):
+    """No valid credentials came with the request (no session, or a bad, expired or revoked
+    token): the caller must sign in."""
+
+    def __init__(self, message: str = "sign in first") -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class PermissionDenied(ServiceError):
+    """The signed-in user's role does not allow this (the access policy in domain/access.py)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class WrongPassword(ServiceError):
+    """A sign-in or a signature's re-authentication failed. The message never says whether
+    the user name exists."""
+
+    def __init__(self, field: str = "password") -> None:
+        self.field = field
+        self.message = "the user name or password is not right"
+        super().__init__(self.message)
+
+
+class LockedOut(ServiceError):
+    """Too many wrong passwords: attempts are refused unchecked until ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(f"too many wrong passwords; try again after {until:%H:%M} UTC")

@@ -6,18 +6,20 @@ repository is built for one :class:`AccessScope`, so no query can reach outside 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
-from regenpath.domain.audit import AuditEntry, SealedEntry
+from regenpath.domain.access import ApiToken, Role, StaffSession, UserAccount, may_move_to
+from regenpath.domain.audit import AuditAction, AuditEntry, AuditOutcome, SealedEntry
 from regenpath.domain.episodes import Episode
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import Clinic, Patient
 from regenpath.domain.products import BedsideVerification, Product
+from regenpath.domain.signatures import Signature
 
 T = TypeVar("T")
 
@@ -30,16 +32,29 @@ class Clock(Protocol):
 
 @dataclass(frozen=True)
 class AccessScope:
-    """Who is asking, and the clinics they may see (``None``: every clinic, for the CLI and demo).
+    """Who is asking, and what they may see; every repository is built for one scope.
 
-    ``actor`` is what the audit trail records as "who".
+    ``clinic_ids``: the clinics whose records this request may touch (``None``: every clinic,
+    for the CLI and the demo). ``roles``: the caller's role in each of those clinics (``None``:
+    not a person — the CLI, the demo — so no role rule applies). ``patient_id``: a patient
+    signed in to the portal sees only their own record. ``actor`` is the audit trail's "who".
     """
 
     clinic_ids: frozenset[UUID] | None = None
     actor: str = "system"
+    roles: Mapping[UUID, Role] | None = None
+    patient_id: UUID | None = None
+    user_id: UUID | None = None
 
     def allows(self, clinic_id: UUID) -> bool:
         return self.clinic_ids is None or clinic_id in self.clinic_ids
+
+    def may_move_to(self, clinic_id: UUID, stage: Stage) -> bool:
+        """Whether the caller's role in that clinic may move an episode into ``stage``."""
+        if self.roles is None:
+            return self.patient_id is None
+        role = self.roles.get(clinic_id)
+        return role is not None and may_move_to(role, stage)
 
 
 @dataclass(frozen=True)
@@ -133,12 +148,70 @@ class ProductRepository(Protocol):
     def latest_verification(self, product_id: UUID) -> BedsideVerification | None: ...
 
 
+@dataclass(frozen=True)
+class AuditQuery:
+    actor: str | None = None
+    action: AuditAction | None = None
+    outcome: AuditOutcome | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
 class AuditLog(Protocol):
     def append(self, entry: AuditEntry) -> SealedEntry: ...
+    def search(self, query: AuditQuery) -> Page[SealedEntry]:
+        """Newest first; entries of the scope's clinics and those of no clinic (sign-ins)."""
+        ...
+
     def chain(self, batch: int = 5_000) -> Iterator[SealedEntry]: ...
     def head(self) -> tuple[int, str]:
         """The sequence and hash the chain's head row says the last entry has."""
         ...
+
+
+class UserRepository(Protocol):
+    def add(self, user: UserAccount) -> None: ...
+    def get(self, user_id: UUID) -> UserAccount | None: ...
+    def by_username(self, username: str) -> UserAccount | None: ...
+    def set_password_hash(self, user_id: UUID, password_hash: str) -> None: ...
+    def members(self) -> list[UserAccount]:
+        """The accounts with a role in the scope's clinics."""
+        ...
+
+
+class CredentialRepository(Protocol):
+    """Web sessions, API tokens and the record of sign-in attempts."""
+
+    def add_session(self, session: StaffSession) -> None: ...
+    def session_by_digest(self, digest: str) -> StaffSession | None: ...
+    def end_session(self, session_id: UUID, now: datetime) -> None: ...
+    def add_token(self, token: ApiToken) -> None: ...
+    def token_by_digest(self, digest: str) -> ApiToken | None: ...
+    def tokens_of(self, user_id: UUID) -> list[ApiToken]: ...
+    def revoke_token(self, token_id: UUID, user_id: UUID, now: datetime) -> bool: ...
+    def touch_token(self, token_id: UUID, now: datetime) -> None: ...
+    def record_attempt(self, username: str, at: datetime, succeeded: bool) -> None: ...
+    def failures_since_success(self, username: str, since: datetime) -> list[datetime]:
+        """Times of wrong passwords after ``since`` and after the last successful sign-in."""
+        ...
+
+
+class SignatureRepository(Protocol):
+    def add(self, signature: Signature) -> None: ...
+    def for_resource(self, resource_type: str, resource_id: UUID) -> list[Signature]: ...
+
+
+class PasswordHasher(Protocol):
+    # A hash of a random password: checking an unknown user name against it costs what a
+    # real check costs, so response time does not reveal which names exist.
+    decoy_hash: str
+
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
 
 
 class UnitOfWork(Protocol):
@@ -156,6 +229,12 @@ class UnitOfWork(Protocol):
     def products(self) -> ProductRepository: ...
     @property
     def audit(self) -> AuditLog: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def credentials(self) -> CredentialRepository: ...
+    @property
+    def signatures(self) -> SignatureRepository: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

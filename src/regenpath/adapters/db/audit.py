@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from regenpath.adapters.db.pagination import decode_cursor, encode_cursor
 from regenpath.adapters.db.tables import AuditChainHeadRow, AuditEventRow
 from regenpath.domain.audit import GENESIS, AuditEntry, SealedEntry, seal
+from regenpath.services.errors import InvalidReference
+from regenpath.services.ports import AccessScope, AuditQuery, Page
 
 HEAD = 1
 
 
 class SqlAuditLog:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, scope: AccessScope | None = None) -> None:
         self.session = session
+        self.scope = scope or AccessScope()
 
     def append(self, entry: AuditEntry) -> SealedEntry:
         # Moving the head first takes its row lock (PostgreSQL) or the write lock (SQLite), so
@@ -72,23 +76,7 @@ class SqlAuditLog:
             ).all()
             if not rows:
                 return
-            for row in rows:
-                yield SealedEntry(
-                    sequence=row.sequence,
-                    entry=AuditEntry(
-                        occurred_at=row.occurred_at,
-                        actor=row.actor,
-                        action=row.action,
-                        resource_type=row.resource_type,
-                        resource_id=row.resource_id,
-                        clinic_id=row.clinic_id,
-                        outcome=row.outcome,
-                        reason=row.reason,
-                        detail=row.detail,
-                    ),
-                    previous_hash=row.previous_hash,
-                    hash=row.hash,
-                )
+            yield from map(_sealed, rows)
             after = rows[-1].sequence
 
     def head(self) -> tuple[int, str]:
@@ -98,3 +86,58 @@ class SqlAuditLog:
             )
         ).first()
         return (row[0], row[1]) if row is not None else (0, GENESIS)
+
+    def search(self, query: AuditQuery) -> Page[SealedEntry]:
+        statement = select(AuditEventRow)
+        if self.scope.clinic_ids is not None:
+            # Sign-ins and token events belong to no clinic; they name only an account.
+            statement = statement.where(
+                or_(
+                    AuditEventRow.clinic_id.in_(self.scope.clinic_ids),
+                    AuditEventRow.clinic_id.is_(None),
+                )
+            )
+        for column, value in (
+            (AuditEventRow.actor, query.actor),
+            (AuditEventRow.action, query.action),
+            (AuditEventRow.outcome, query.outcome),
+            (AuditEventRow.resource_type, query.resource_type),
+            (AuditEventRow.resource_id, query.resource_id),
+        ):
+            if value:
+                statement = statement.where(column == value)
+        if query.since is not None:
+            statement = statement.where(AuditEventRow.occurred_at >= query.since)
+        if query.until is not None:
+            statement = statement.where(AuditEventRow.occurred_at < query.until)
+        if query.cursor:
+            (before,) = decode_cursor(query.cursor, 1)
+            if not isinstance(before, int):
+                raise InvalidReference("cursor", "not a cursor this server gave out")
+            statement = statement.where(AuditEventRow.sequence < before)
+        rows = self.session.scalars(
+            statement.order_by(AuditEventRow.sequence.desc()).limit(query.limit + 1)
+        ).all()
+        more = len(rows) > query.limit
+        rows = rows[: query.limit]
+        cursor = encode_cursor([rows[-1].sequence]) if more and rows else None
+        return Page(items=[_sealed(row) for row in rows], next_cursor=cursor)
+
+
+def _sealed(row: AuditEventRow) -> SealedEntry:
+    return SealedEntry(
+        sequence=row.sequence,
+        entry=AuditEntry(
+            occurred_at=row.occurred_at,
+            actor=row.actor,
+            action=row.action,
+            resource_type=row.resource_type,
+            resource_id=row.resource_id,
+            clinic_id=row.clinic_id,
+            outcome=row.outcome,
+            reason=row.reason,
+            detail=row.detail,
+        ),
+        previous_hash=row.previous_hash,
+        hash=row.hash,
+    )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any, TypeVarTuple
 from uuid import UUID
 
-from sqlalchemy import Select, func, or_, select, tuple_, update
+from sqlalchemy import Select, false, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from regenpath.adapters.db.pagination import decode_cursor, encode_cursor
@@ -47,9 +47,18 @@ class _Scoped:
         self.scope = scope
 
     def _in_scope(self, statement: Select[*_Ts], clinic_column: Any) -> Select[*_Ts]:
-        if self.scope.clinic_ids is None:
-            return statement
-        return statement.where(clinic_column.in_(self.scope.clinic_ids))
+        """Narrow to the scope's clinics and, for a patient principal, to their own rows.
+
+        Every query goes through here, so none can reach another clinic's records.
+        """
+        if self.scope.clinic_ids is not None:
+            statement = statement.where(clinic_column.in_(self.scope.clinic_ids))
+        if self.scope.patient_id is not None:
+            own = _PATIENT_COLUMN.get(clinic_column.table.name)
+            statement = statement.where(
+                own == self.scope.patient_id if own is not None else false()
+            )
+        return statement
 
 
 class SqlClinicRepository(_Scoped):
@@ -496,3 +505,11 @@ def _product_values(product: Product) -> dict[str, Any]:
         "administered_at": product.administered_at,
         "version": product.version,
     }
+
+
+# The column that says whose record a row is, for tables a patient may see their own rows of.
+_PATIENT_COLUMN: dict[str, Any] = {
+    PatientRow.__tablename__: PatientRow.id,
+    EpisodeRow.__tablename__: EpisodeRow.patient_id,
+    ProductRow.__tablename__: ProductRow.intended_patient_id,
+}

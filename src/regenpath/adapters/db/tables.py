@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from regenpath.adapters.db.types import UTCDateTime, str_enum
+from regenpath.domain.access import Role
 from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.episodes import Laterality
 from regenpath.domain.pathway import Stage
@@ -32,6 +33,7 @@ from regenpath.domain.products import (
     ProductStatus,
     VerificationMethod,
 )
+from regenpath.domain.signatures import SignatureMeaning
 
 # Deterministic constraint names, so migrations can name what they alter on both databases.
 NAMING_CONVENTION = {
@@ -202,3 +204,90 @@ class AuditChainHeadRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     sequence: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class UserRow(Base):
+    """A staff account. The password is stored only as its Argon2 hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    memberships: Mapped[list[ClinicMembershipRow]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan"
+    )
+
+
+class ClinicMembershipRow(Base):
+    """A user's role in one clinic (one role per clinic, any number of clinics)."""
+
+    __tablename__ = "clinic_memberships"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"), primary_key=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+
+
+class StaffSessionRow(Base):
+    """A web sign-in; the cookie itself is never stored, only its keyed digest."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+
+
+class ApiTokenRow(Base):
+    """A bearer token; only its keyed digest is stored, so the database cannot replay it."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+
+
+class LoginAttemptRow(Base):
+    """Every password check, right or wrong: what throttling counts (OWASP lockout)."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_at", "username", "attempted_at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    username: Mapped[str] = mapped_column(String(64))
+    attempted_at: Mapped[datetime]
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+
+
+class SignatureRow(Base):
+    """An electronic signature: who (printed name), when, meaning, and the hash it binds to."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (Index("ix_signatures_resource", "resource_type", "resource_id"),)
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    resource_type: Mapped[str] = mapped_column(String(64))
+    resource_id: Mapped[UUID]
+    signer_id: Mapped[UUID] = mapped_column(ForeignKey("users.id"))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[SignatureMeaning] = mapped_column(str_enum(SignatureMeaning))
+    signed_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    statement: Mapped[str | None] = mapped_column(Text)

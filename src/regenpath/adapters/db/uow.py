@@ -9,6 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from regenpath.adapters.db.audit import SqlAuditLog
+from regenpath.adapters.db.identity import (
+    SqlCredentialRepository,
+    SqlSignatureRepository,
+    SqlUserRepository,
+)
 from regenpath.adapters.db.repositories import (
     SqlClinicRepository,
     SqlEpisodeRepository,
@@ -27,6 +32,9 @@ class SqlUnitOfWork:
     episodes: SqlEpisodeRepository
     products: SqlProductRepository
     audit: SqlAuditLog
+    users: SqlUserRepository
+    credentials: SqlCredentialRepository
+    signatures: SqlSignatureRepository
 
     def __init__(self, session_factory: sessionmaker[Session], scope: AccessScope) -> None:
         self._session_factory = session_factory
@@ -40,7 +48,10 @@ class SqlUnitOfWork:
         self.patients = SqlPatientRepository(session, self.scope)
         self.episodes = SqlEpisodeRepository(session, self.scope)
         self.products = SqlProductRepository(session, self.scope)
-        self.audit = SqlAuditLog(session)
+        self.audit = SqlAuditLog(session, self.scope)
+        self.users = SqlUserRepository(session, self.scope)
+        self.credentials = SqlCredentialRepository(session)
+        self.signatures = SqlSignatureRepository(session, self.scope)
         return self
 
     def __exit__(

@@ -7,11 +7,21 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
-from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
+from regenpath.entrypoints.web.rendering import page_error
+from regenpath.services.errors import (
+    DuplicateValue,
+    InvalidReference,
+    LockedOut,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    WrongPassword,
+)
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -132,6 +142,35 @@ def install(app: FastAPI) -> None:
             current_version=error.actual,
         )
 
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, error: NotAuthenticated) -> JSONResponse:
+        response = problem(request, 401, "not-authenticated", "Sign in first", error.message)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="regenpath"'
+        return response
+
+    @app.exception_handler(PermissionDenied)
+    async def permission_denied(request: Request, error: PermissionDenied) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, 403, f"Not allowed: {error.message}.")
+        return problem(request, 403, "forbidden", "Not allowed for your role", error.message)
+
+    @app.exception_handler(WrongPassword)
+    async def wrong_password(request: Request, error: WrongPassword) -> JSONResponse:
+        return problem(
+            request,
+            422,
+            "wrong-password",
+            "The password is not right",
+            error.message,
+            field=error.field,
+        )
+
+    @app.exception_handler(LockedOut)
+    async def locked_out(request: Request, error: LockedOut) -> JSONResponse:
+        response = problem(request, 429, "locked-out", "Too many wrong passwords", str(error))
+        response.headers["Retry-After"] = str(_seconds_until(error, request))
+        return response
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         return problem(
@@ -152,3 +191,8 @@ def install(app: FastAPI) -> None:
             "Something went wrong on our side",
             "The error was logged; nothing was half-written (the transaction rolled back).",
         )
+
+
+def _seconds_until(error: LockedOut, request: Request) -> int:
+    now = request.app.state.regenpath.clock.now()
+    return max(1, int((error.until - now).total_seconds()))

@@ -7,18 +7,38 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from regenpath.domain.access import Action, Resource, is_permitted
 from regenpath.domain.episodes import Episode, Laterality
 from regenpath.domain.errors import InvalidValue, TransitionRefused
 from regenpath.domain.pathway import PATHWAY_ORDER, Stage, allowed_transitions
 from regenpath.domain.patients import AdministrativeSex
 from regenpath.domain.products import CellSource, VerificationMethod
-from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep, UowDep
+from regenpath.domain.signatures import SignatureMeaning
+from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep, current_session, public
+from regenpath.entrypoints.web.access import (
+    CheckAtBedside,
+    CreateEpisodes,
+    CreatePatients,
+    MoveEpisodes,
+    ReadEpisodes,
+    ReadPatients,
+    signed_in_staff,
+)
+from regenpath.entrypoints.web.account_pages import home_of
 from regenpath.entrypoints.web.rendering import templates
-from regenpath.services import clinics, episodes, patients, products
-from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
+from regenpath.services import clinics, episodes, patients, products, signatures
+from regenpath.services.errors import (
+    DuplicateValue,
+    InvalidReference,
+    LockedOut,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+    WrongPassword,
+)
 from regenpath.services.ports import Clock, EpisodeQuery, PatientQuery, UnitOfWork
 
 router = APIRouter(include_in_schema=False)
@@ -33,15 +53,19 @@ def _clinic_zones(uow: UnitOfWork) -> dict[UUID, str]:
     return {c.id: c.time_zone for c in clinics.list_clinics(uow)}
 
 
-@router.get("/")
-def home() -> RedirectResponse:
-    return RedirectResponse("/worklist", status_code=303)
+@router.get("/", dependencies=[Depends(public)])
+def home(request: Request) -> RedirectResponse:
+    """Each person starts where their work is; anyone else signs in first."""
+    signed_in = current_session(request)
+    if signed_in is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(home_of(signed_in[0]), status_code=303)
 
 
 @router.get("/worklist", response_class=HTMLResponse)
 def worklist(
     request: Request,
-    uow: UowDep,
+    uow: ReadEpisodes,
     clock: ClockDep,
     stage: Stage | None = None,
     clinic_id: UUID | None = None,
@@ -73,7 +97,7 @@ def worklist(
 @router.get("/patients", response_class=HTMLResponse)
 def patient_search(
     request: Request,
-    uow: UowDep,
+    uow: ReadPatients,
     clock: ClockDep,
     q: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
@@ -99,7 +123,7 @@ def _patient_query(text: str) -> PatientQuery:
 
 
 @router.get("/patients/new", response_class=HTMLResponse)
-def new_patient_form(request: Request, uow: UowDep) -> Response:
+def new_patient_form(request: Request, uow: CreatePatients) -> Response:
     return _patient_form(request, uow, values={}, errors={})
 
 
@@ -126,7 +150,7 @@ def _patient_form(
 @router.post("/patients", response_class=HTMLResponse)
 def register_patient(
     request: Request,
-    uow: UowDep,
+    uow: CreatePatients,
     clock: ClockDep,
     ids: IdsDep,
     clinic_id: Annotated[str, Form()] = "",
@@ -181,7 +205,7 @@ def _parse(
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
-def chart(request: Request, patient_id: UUID, uow: UowDep, clock: ClockDep) -> Response:
+def chart(request: Request, patient_id: UUID, uow: ReadPatients, clock: ClockDep) -> Response:
     return _chart(request, uow, clock, patient_id)
 
 
@@ -226,16 +250,33 @@ def _episode_card(
     refusal: str | None = None,
     notice: str | None = None,
 ) -> dict[str, Any]:
-    """What one episode card shows; the caller passes the episode it has already read."""
+    """What one episode card shows; the caller passes the episode it has already read.
+
+    Only the moves the user's role may make are offered (the service refuses the rest anyway).
+    """
     cycle = episode.current_cycle
+    clinic = episode.clinic_id
+    role = (uow.scope.roles or {}).get(clinic)
+    transitions = [
+        t for t in allowed_transitions(episode.stage) if uow.scope.may_move_to(clinic, t.target)
+    ]
     return {
         "episode": episode,
         "cycle": cycle,
-        "zone": clinics.get_clinic(uow, episode.clinic_id).time_zone,
-        "transitions": allowed_transitions(episode.stage),
+        "zone": clinics.get_clinic(uow, clinic).time_zone,
+        "transitions": transitions,
+        "may_close": any(t.target is Stage.COMPLETED for t in transitions),
+        "may_check_at_bedside": role is not None
+        and is_permitted(role, Action.CREATE, Resource.BEDSIDE_VERIFICATION),
         "timeline": episodes.episode_timeline(uow, clock, episode.id),
+        "signatures": (
+            signatures.episode_signatures(uow, clock, episode.id)
+            if episode.stage is Stage.COMPLETED
+            else []
+        ),
+        "meanings": list(SignatureMeaning),
         "donor_products": (
-            products.available_donor_products(uow, episode.clinic_id)
+            products.available_donor_products(uow, clinic)
             if episode.stage is Stage.PLANNED
             and cycle is not None
             and cycle.cell_source is CellSource.ALLOGENEIC
@@ -251,7 +292,7 @@ def _episode_card(
 def open_episode(
     request: Request,
     patient_id: UUID,
-    uow: UowDep,
+    uow: CreateEpisodes,
     clock: ClockDep,
     ids: IdsDep,
     condition_code: Annotated[str, Form(max_length=10)] = "",
@@ -286,7 +327,7 @@ def open_episode(
 def transition(
     request: Request,
     episode_id: UUID,
-    uow: UowDep,
+    uow: MoveEpisodes,
     app: AppDep,
     clock: ClockDep,
     ids: IdsDep,
@@ -320,9 +361,60 @@ def transition(
         refusal = " ".join(f.message for f in error.failures)
     except StaleVersion:
         refusal = "Someone else updated this episode meanwhile; this is the current state."
+    except PermissionDenied as error:
+        refusal = f"Not allowed: {error.message}."
     except (InvalidReference, ValueError) as error:
         refusal = f"That request was not valid: {error}."
     return _after_episode_change(request, uow, clock, episode.patient_id, episode_id, refusal)
+
+
+@router.post("/episodes/{episode_id}/close", response_class=HTMLResponse)
+def close_episode(
+    request: Request,
+    episode_id: UUID,
+    uow: MoveEpisodes,
+    app: AppDep,
+    version: Annotated[int, Form(ge=1)],
+    password: Annotated[str, Form(max_length=200)] = "",
+    meaning: Annotated[str, Form(max_length=20)] = "responsibility",
+    statement: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    try:
+        episode = episodes.get_episode(uow, app.clock, episode_id)
+    except NotFound:
+        return _not_found(request)
+    refusal = notice = None
+    try:
+        signatures.close_episode(
+            uow,
+            app.clock,
+            app.new_id,
+            app.hasher,
+            app.lockout,
+            signed_in_staff(request),
+            signatures.CloseEpisode(
+                episode_id=episode_id,
+                expected_version=version,
+                password=password,
+                meaning=SignatureMeaning(meaning),
+                statement=statement.strip() or None,
+            ),
+        )
+    except WrongPassword:
+        refusal = "The password is not right; the episode was not closed."
+    except LockedOut as error:
+        refusal = f"Not signed: {error}."
+    except TransitionRefused as error:
+        refusal = " ".join(f.message for f in error.failures)
+    except StaleVersion:
+        refusal = "Someone else updated this episode meanwhile; this is the current state."
+    except ValueError as error:
+        refusal = f"That request was not valid: {error}."
+    else:
+        notice = "Episode closed and signed."
+    return _after_episode_change(
+        request, uow, app.clock, episode.patient_id, episode_id, refusal, notice
+    )
 
 
 def _after_episode_change(
@@ -351,7 +443,7 @@ def _after_episode_change(
 def bedside_check(
     request: Request,
     episode_id: UUID,
-    uow: UowDep,
+    uow: CheckAtBedside,
     clock: ClockDep,
     ids: IdsDep,
     scanned_product_id: Annotated[str, Form(max_length=40)] = "",

@@ -4,13 +4,43 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
+from regenpath.domain.access import Action, Resource, StaffMember
 from regenpath.domain.pathway import Stage
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+def _signed_in(request: Request) -> dict[str, Any]:
+    """Who is signed in and the CSRF token their forms carry, for every template."""
+    staff: StaffMember | None = getattr(request.state, "staff", None)
+
+    def may(action: str, resource: str) -> bool:
+        return staff is not None and bool(
+            staff.clinics_permitting(Action(action), Resource(resource))
+        )
+
+    return {
+        "staff": staff,
+        "may": may,
+        "csrf": getattr(request.state, "csrf", None),
+        "roles": sorted({str(r) for r in staff.memberships.values()}) if staff else [],
+    }
+
+
+templates = Jinja2Templates(
+    directory=Path(__file__).parent / "templates", context_processors=[_signed_in]
+)
+
+
+def page_error(request: Request, status: int, message: str) -> Response:
+    return templates.TemplateResponse(
+        request, "error.html", {"status": status, "message": message}, status_code=status
+    )
+
 
 # "Who is waiting for what": what the next person in the pathway has to do.
 WAITING_FOR: dict[Stage, str] = {

@@ -6,8 +6,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, status
 
+from regenpath.entrypoints.api.access import CreatePatients, ReadPatients, UpdatePatients
 from regenpath.entrypoints.api.schemas import PatientCreate, PatientOut, PatientPage, PatientUpdate
-from regenpath.entrypoints.deps import ClockDep, IdsDep, UowDep
+from regenpath.entrypoints.deps import ClockDep, IdsDep
 from regenpath.services import patients
 from regenpath.services.ports import PatientQuery
 
@@ -15,14 +16,16 @@ router = APIRouter(prefix="/patients", tags=["patients"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def register_patient(body: PatientCreate, uow: UowDep, clock: ClockDep, ids: IdsDep) -> PatientOut:
+def register_patient(
+    body: PatientCreate, uow: CreatePatients, clock: ClockDep, ids: IdsDep
+) -> PatientOut:
     details = patients.PatientDetails(**body.model_dump())
     return PatientOut.of(patients.register_patient(uow, clock, ids, details))
 
 
 @router.get("")
 def search_patients(
-    uow: UowDep,
+    uow: ReadPatients,
     clock: ClockDep,
     name: Annotated[str | None, Query(max_length=100, description="Part of a name")] = None,
     mrn: Annotated[str | None, Query(max_length=64)] = None,
@@ -47,13 +50,13 @@ def search_patients(
 
 
 @router.get("/{patient_id}")
-def read_patient(patient_id: UUID, uow: UowDep, clock: ClockDep) -> PatientOut:
+def read_patient(patient_id: UUID, uow: ReadPatients, clock: ClockDep) -> PatientOut:
     return PatientOut.of(patients.get_patient(uow, clock, patient_id))
 
 
 @router.patch("/{patient_id}")
 def update_patient(
-    patient_id: UUID, body: PatientUpdate, uow: UowDep, clock: ClockDep
+    patient_id: UUID, body: PatientUpdate, uow: UpdatePatients, clock: ClockDep
 ) -> PatientOut:
     updated = patients.update_patient(uow, clock, patient_id, body.changes(), body.version)
     return PatientOut.of(updated)

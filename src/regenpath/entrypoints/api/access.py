@@ -1,0 +1,38 @@
+"""The permission each API route declares, as ``Annotated`` Unit-of-Work types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from regenpath.domain.access import Action, Resource, StaffMember
+from regenpath.entrypoints.deps import ApiAccess
+from regenpath.services.ports import UnitOfWork
+
+
+def _uow(action: Action, resource: Resource) -> object:
+    return Depends(ApiAccess(action, resource))
+
+
+ReadClinics = Annotated[UnitOfWork, _uow(Action.READ, Resource.CLINIC)]
+ReadPatients = Annotated[UnitOfWork, _uow(Action.READ, Resource.PATIENT)]
+CreatePatients = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.PATIENT)]
+UpdatePatients = Annotated[UnitOfWork, _uow(Action.UPDATE, Resource.PATIENT)]
+ReadEpisodes = Annotated[UnitOfWork, _uow(Action.READ, Resource.EPISODE)]
+CreateEpisodes = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.EPISODE)]
+MoveEpisodes = Annotated[UnitOfWork, _uow(Action.TRANSITION, Resource.EPISODE)]
+CheckAtBedside = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.BEDSIDE_VERIFICATION)]
+ReadStageCounts = Annotated[UnitOfWork, _uow(Action.READ, Resource.STAGE_COUNTS)]
+ReadAuditTrail = Annotated[UnitOfWork, _uow(Action.READ, Resource.AUDIT_TRAIL)]
+ReadUsers = Annotated[UnitOfWork, _uow(Action.READ, Resource.USER)]
+ReadOwnTokens = Annotated[UnitOfWork, _uow(Action.READ, Resource.API_TOKEN)]
+CreateOwnTokens = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.API_TOKEN)]
+RevokeOwnTokens = Annotated[UnitOfWork, _uow(Action.UPDATE, Resource.API_TOKEN)]
+
+
+def current_staff(request: Request) -> StaffMember:
+    """The signed-in user; set by the route's access declaration, which FastAPI solves first
+    because it comes first in the route's parameters."""
+    staff: StaffMember = request.state.staff
+    return staff

@@ -1,0 +1,34 @@
+"""The permission each page declares, as ``Annotated`` Unit-of-Work types."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from regenpath.domain.access import Action, Resource, StaffMember
+from regenpath.entrypoints.deps import PageAccess
+from regenpath.services.ports import UnitOfWork
+
+
+def _uow(action: Action, resource: Resource) -> object:
+    return Depends(PageAccess(action, resource))
+
+
+ReadPatients = Annotated[UnitOfWork, _uow(Action.READ, Resource.PATIENT)]
+CreatePatients = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.PATIENT)]
+ReadEpisodes = Annotated[UnitOfWork, _uow(Action.READ, Resource.EPISODE)]
+CreateEpisodes = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.EPISODE)]
+MoveEpisodes = Annotated[UnitOfWork, _uow(Action.TRANSITION, Resource.EPISODE)]
+CheckAtBedside = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.BEDSIDE_VERIFICATION)]
+ReadStageCounts = Annotated[UnitOfWork, _uow(Action.READ, Resource.STAGE_COUNTS)]
+ReadAuditTrail = Annotated[UnitOfWork, _uow(Action.READ, Resource.AUDIT_TRAIL)]
+ReadOwnTokens = Annotated[UnitOfWork, _uow(Action.READ, Resource.API_TOKEN)]
+CreateOwnTokens = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.API_TOKEN)]
+RevokeOwnTokens = Annotated[UnitOfWork, _uow(Action.UPDATE, Resource.API_TOKEN)]
+
+
+def signed_in_staff(request: Request) -> StaffMember:
+    """The user the page's access declaration signed in (it runs before the page body)."""
+    staff: StaffMember = request.state.staff
+    return staff
