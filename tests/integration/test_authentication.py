@@ -14,7 +14,7 @@ from regenpath.bootstrap import Application
 from regenpath.config import Settings
 from regenpath.domain.access import Role
 from regenpath.entrypoints.app import create_app
-from tests.integration.personas import password_of, sign_in, username_of
+from tests.integration.personas import make_clinic, password_of, sign_in, username_of
 from tests.integration.test_cli import regenpath
 
 
@@ -235,3 +235,35 @@ def test_serve_in_production_with_the_default_key_is_one_line(tmp_path) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith("error: configuration:")
     assert "REGENPATH_SECRET_KEY" in result.stderr
+
+
+def test_a_user_with_roles_in_two_clinics_acts_in_each_by_that_clinics_role(
+    application: Application, database_url: str, clinic, patient, client: TestClient
+) -> None:
+    other = make_clinic(application, "Harbour Orthobiologics")
+    nurse = username_of(clinic, Role.NURSE)
+    result = regenpath(
+        "user", "grant", nurse, "--clinic", other["name"], "--role", "coordinator",
+        database=database_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    as_nurse = client.as_role(Role.NURSE)  # type: ignore[attr-defined]
+    assert {c["name"] for c in client.get("/api/v1/clinics", headers=as_nurse).json()} == {
+        clinic["name"],
+        other["name"],
+    }
+    new_patient = {
+        "mrn": "HB-1",
+        "family_name": "Two",
+        "given_name": "Clinics",
+        "birth_date": "1970-01-01",
+        "sex": "male",
+    }
+    at_harbour = client.post(
+        "/api/v1/patients", json=new_patient | {"clinic_id": other["id"]}, headers=as_nurse
+    )
+    assert at_harbour.status_code == 201  # a coordinator there
+    at_riverside = client.post(
+        "/api/v1/patients", json=new_patient | {"clinic_id": clinic["id"]}, headers=as_nurse
+    )
+    assert at_riverside.status_code == 422  # a nurse here: no such clinic to register in

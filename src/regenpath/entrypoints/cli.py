@@ -232,6 +232,24 @@ def user_create(
     console.print(f"User {user.username} ({role.label}) created.")
 
 
+@user_app.command("grant")
+def user_grant(
+    username: Annotated[str, typer.Argument(help="Whose role it is.")],
+    clinic: Annotated[str, typer.Option(help="The clinic's ID or exact name.")],
+    role: Annotated[Role, typer.Option(help="The role in that clinic (replaces any there).")],
+) -> None:
+    """Give a user a role in a further clinic: one person, a role in each clinic."""
+    application = bootstrap()
+    try:
+        uow = application.unit_of_work(_OPERATOR)
+        user = identity.grant_role(
+            uow, application.clock, username, _clinic_id(clinics.list_clinics(uow), clinic), role
+        )
+    finally:
+        application.dispose()
+    console.print(f"{user.username} now has {len(user.memberships)} clinic role(s).")
+
+
 def _clinic_id(known: list[Clinic], wanted: str) -> UUID:
     for clinic in known:
         if str(clinic.id) == wanted.strip() or clinic.name == wanted.strip():

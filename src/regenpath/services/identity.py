@@ -84,6 +84,24 @@ def create_user(
     return user
 
 
+def grant_role(
+    uow: UnitOfWork, clock: Clock, username: str, clinic_id: UUID, role: Role
+) -> UserAccount:
+    """Give a user a role in another clinic (or a new role in one they belong to)."""
+    with uow:
+        user = uow.users.by_username(username.strip().lower())
+        if user is None:
+            raise NotFound("user", username)
+        if uow.clinics.get(clinic_id) is None:
+            raise NotFound("clinic", clinic_id)
+        uow.users.set_role(user.id, clinic_id, role)
+        record(uow, clock, AuditAction.UPDATE, "user", user.id, clinic_id, detail=f"role {role}")
+        updated = uow.users.get(user.id)
+        uow.commit()
+    assert updated is not None
+    return updated
+
+
 def sign_in(
     uow: UnitOfWork,
     clock: Clock,

@@ -16,7 +16,7 @@ from regenpath.adapters.db.tables import (
     StaffSessionRow,
     UserRow,
 )
-from regenpath.domain.access import ApiToken, StaffSession, UserAccount
+from regenpath.domain.access import ApiToken, Role, StaffSession, UserAccount
 from regenpath.domain.signatures import Signature
 from regenpath.services.ports import AccessScope
 
@@ -55,6 +55,14 @@ class SqlUserRepository:
         self.session.execute(
             update(UserRow).where(UserRow.id == user_id).values(password_hash=password_hash)
         )
+
+    def set_role(self, user_id: UUID, clinic_id: UUID, role: Role) -> None:
+        membership = self.session.get(ClinicMembershipRow, (user_id, clinic_id))
+        if membership is None:
+            self.session.add(ClinicMembershipRow(user_id=user_id, clinic_id=clinic_id, role=role))
+        else:
+            membership.role = role
+        self.session.flush()
 
     def members(self) -> list[UserAccount]:
         statement = select(UserRow).order_by(UserRow.username)
