@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from regenpath.domain.access import Action, Resource, StaffMember
+from regenpath.domain.access import Action, Resource
 from regenpath.entrypoints.deps import ApiAccess
 from regenpath.services.ports import UnitOfWork
 
@@ -29,10 +29,3 @@ ReadUsers = Annotated[UnitOfWork, _uow(Action.READ, Resource.USER)]
 ReadOwnTokens = Annotated[UnitOfWork, _uow(Action.READ, Resource.API_TOKEN)]
 CreateOwnTokens = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.API_TOKEN)]
 RevokeOwnTokens = Annotated[UnitOfWork, _uow(Action.UPDATE, Resource.API_TOKEN)]
-
-
-def current_staff(request: Request) -> StaffMember:
-    """The signed-in user; set by the route's access declaration, which FastAPI solves first
-    because it comes first in the route's parameters."""
-    staff: StaffMember = request.state.staff
-    return staff

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from regenpath.domain.access import Action, Resource, StaffMember
+from regenpath.domain.access import Action, Resource
 from regenpath.entrypoints.deps import PageAccess
 from regenpath.services.ports import UnitOfWork
 
@@ -26,9 +26,3 @@ ReadAuditTrail = Annotated[UnitOfWork, _uow(Action.READ, Resource.AUDIT_TRAIL)]
 ReadOwnTokens = Annotated[UnitOfWork, _uow(Action.READ, Resource.API_TOKEN)]
 CreateOwnTokens = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.API_TOKEN)]
 RevokeOwnTokens = Annotated[UnitOfWork, _uow(Action.UPDATE, Resource.API_TOKEN)]
-
-
-def signed_in_staff(request: Request) -> StaffMember:
-    """The user the page's access declaration signed in (it runs before the page body)."""
-    staff: StaffMember = request.state.staff
-    return staff

@@ -23,12 +23,12 @@ from regenpath.entrypoints.deps import (
     AppDep,
     current_session,
     public,
+    signed_in_staff,
 )
 from regenpath.entrypoints.web.access import (
     CreateOwnTokens,
     ReadOwnTokens,
     RevokeOwnTokens,
-    signed_in_staff,
 )
 from regenpath.entrypoints.web.rendering import page_error, templates
 from regenpath.services import clinics, identity

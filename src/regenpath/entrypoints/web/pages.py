@@ -17,7 +17,14 @@ from regenpath.domain.pathway import PATHWAY_ORDER, Stage, allowed_transitions
 from regenpath.domain.patients import AdministrativeSex
 from regenpath.domain.products import CellSource, VerificationMethod
 from regenpath.domain.signatures import SignatureMeaning
-from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep, current_session, public
+from regenpath.entrypoints.deps import (
+    AppDep,
+    ClockDep,
+    IdsDep,
+    current_session,
+    public,
+    signed_in_staff,
+)
 from regenpath.entrypoints.web.access import (
     CheckAtBedside,
     CreateEpisodes,
@@ -25,7 +32,6 @@ from regenpath.entrypoints.web.access import (
     MoveEpisodes,
     ReadEpisodes,
     ReadPatients,
-    signed_in_staff,
 )
 from regenpath.entrypoints.web.account_pages import home_of
 from regenpath.entrypoints.web.rendering import templates

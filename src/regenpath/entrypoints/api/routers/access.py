@@ -15,7 +15,6 @@ from regenpath.entrypoints.api.access import (
     ReadOwnTokens,
     ReadUsers,
     RevokeOwnTokens,
-    current_staff,
 )
 from regenpath.entrypoints.api.security_schemas import (
     AuditEntryOut,
@@ -25,7 +24,7 @@ from regenpath.entrypoints.api.security_schemas import (
     TokenOut,
     UserOut,
 )
-from regenpath.entrypoints.deps import AppDep, ClockDep
+from regenpath.entrypoints.deps import AppDep, ClockDep, signed_in_staff
 from regenpath.services import audit, identity
 from regenpath.services.ports import AuditQuery
 
@@ -35,7 +34,7 @@ router = APIRouter()
 @router.get("/tokens", tags=["access"])
 def list_tokens(uow: ReadOwnTokens, request: Request) -> list[TokenOut]:
     """The signed-in user's API tokens (never their secrets)."""
-    return [TokenOut.of(t) for t in identity.tokens_of(uow, current_staff(request).user_id)]
+    return [TokenOut.of(t) for t in identity.tokens_of(uow, signed_in_staff(request).user_id)]
 
 
 @router.post("/tokens", status_code=status.HTTP_201_CREATED, tags=["access"])
@@ -48,7 +47,7 @@ def create_token(
         app.clock,
         app.new_id,
         app.digest,
-        username=current_staff(request).username,
+        username=signed_in_staff(request).username,
         name=body.name,
         days=body.days,
     )
@@ -59,7 +58,7 @@ def create_token(
 def revoke_token(
     token_id: UUID, uow: RevokeOwnTokens, request: Request, clock: ClockDep
 ) -> Response:
-    identity.revoke_token(uow, clock, current_staff(request).user_id, token_id)
+    identity.revoke_token(uow, clock, signed_in_staff(request).user_id, token_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

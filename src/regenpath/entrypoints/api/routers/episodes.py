@@ -12,7 +12,6 @@ from regenpath.entrypoints.api.access import (
     MoveEpisodes,
     ReadEpisodes,
     ReadStageCounts,
-    current_staff,
 )
 from regenpath.entrypoints.api.schemas import (
     BedsideCheckIn,
@@ -31,7 +30,7 @@ from regenpath.entrypoints.api.security_schemas import (
     SignatureOut,
     problem_responses,
 )
-from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep
+from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep, signed_in_staff
 from regenpath.services import episodes, products, signatures
 from regenpath.services.ports import EpisodeQuery
 
@@ -141,7 +140,7 @@ def close_episode(
         ids,
         app.hasher,
         app.lockout,
-        current_staff(request),
+        signed_in_staff(request),
         signatures.CloseEpisode(
             episode_id=episode_id,
             expected_version=body.version,
