@@ -16,6 +16,7 @@ from regenpath.adapters.security import Argon2PasswordHasher, keyed_digest
 from regenpath.config import Settings, get_settings
 from regenpath.domain.access import LockoutPolicy
 from regenpath.services.identity import Digest
+from regenpath.services.lab import LabSettings
 from regenpath.services.ports import AccessScope, Clock, IdFactory, PasswordHasher
 
 
@@ -54,8 +55,14 @@ class Application:
         return SqlUnitOfWork(self.session_factory, scope or AccessScope())
 
     @property
-    def product_max_hold(self) -> timedelta:
-        return timedelta(hours=self.settings.product_max_hold_hours)
+    def lab(self) -> LabSettings:
+        return LabSettings(
+            facility=self.settings.din_facility_code,
+            max_hold={
+                product_type: timedelta(hours=hours)
+                for product_type, hours in self.settings.product_max_hold_hours.items()
+            },
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

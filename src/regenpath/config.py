@@ -5,8 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from regenpath.domain.products import DEFAULT_MAX_HOLD_HOURS, ProductType
 
 
 class Environment(StrEnum):
@@ -31,10 +33,21 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address `regenpath serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `regenpath serve` uses.")
-    product_max_hold_hours: float = Field(
-        default=48.0,
-        gt=0,
-        description="Hours from harvest until a fresh autologous product expires (EXP-1).",
+    product_max_hold_hours: dict[ProductType, float] = Field(
+        default_factory=lambda: dict(DEFAULT_MAX_HOLD_HOURS),
+        description=(
+            "Hours from collection until a product expires, per product type, as JSON "
+            '(EXP-1), e.g. {"bmac": 72}; types not named keep their default (48 h fresh, '
+            "8760 h cryopreserved donor products)."
+        ),
+    )
+    din_facility_code: str = Field(
+        default="W9999",
+        pattern=r"^[A-Z][A-Z0-9]{4}$",
+        description=(
+            "The ISBT 128 facility identification number (FIN) that starts every DIN; "
+            "use the one ICCBBA assigned to the clinic (ISBT-1)."
+        ),
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
     secret_key: SecretStr = Field(
@@ -59,6 +72,13 @@ class Settings(BaseSettings):
     lockout_minutes: float = Field(
         default=15.0, gt=0, description="How long a locked account refuses sign-ins."
     )
+
+    @field_validator("product_max_hold_hours")
+    @classmethod
+    def _hold_times_are_positive(cls, hours: dict[ProductType, float]) -> dict[ProductType, float]:
+        if any(value <= 0 for value in hours.values()):
+            raise ValueError("every maximum hold time must be positive")
+        return DEFAULT_MAX_HOLD_HOURS | hours
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

@@ -104,6 +104,10 @@ class StaffClient(TestClient):
     tokens: dict[Role, str]
     csrf: str
     physician_password: str
+    clinic: dict[str, str]
+
+    def password_for(self, role: Role | str) -> str:
+        return password_of(username_of(self.clinic, Role(role)))
 
     def as_role(self, role: Role | str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[Role(role)]}"}
@@ -126,6 +130,7 @@ def client(
 ) -> Iterator[StaffClient]:
     with StaffClient(create_app(application), base_url="https://testserver") as test_client:
         test_client.tokens = staff
+        test_client.clinic = clinic
         physician = username_of(clinic, Role.PHYSICIAN)
         test_client.physician_password = password_of(physician)
         test_client.csrf = sign_in(test_client, physician)

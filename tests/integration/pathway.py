@@ -1,23 +1,39 @@
-"""Walking an episode along the pathway through the API, for tests that need it further on."""
+"""Walking an episode along the pathway through the API, for tests that need it further on.
+
+The product steps go through their own records, as in the clinic: the physician's harvest
+record, the lab's processing steps, QC and signed release, the nurse's bedside check and the
+physician's injection record. Times are the test clock's START (it does not move by itself).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from regenpath.domain.access import STAGE_ROLES, Role
 from regenpath.domain.pathway import Stage
+from tests.support import START
 
-AUTOLOGOUS_PATH = (
+BEFORE_PLAN = (
     ("in_evaluation", {}),
     ("eligible", {}),
     ("consented", {}),
-    ("planned", {"cell_source": "autologous"}),
-    ("harvested", {}),
-    ("processed", {}),
-    ("released", {}),
 )
+AUTOLOGOUS_STAGES = (
+    "in_evaluation",
+    "eligible",
+    "consented",
+    "planned",
+    "harvested",
+    "processed",
+    "released",
+)
+
+
+def at(minutes: float = 0) -> str:
+    return (START + timedelta(minutes=minutes)).isoformat()
 
 
 def mover(to: str) -> Role:
@@ -40,28 +56,120 @@ def move(client: TestClient, episode: dict[str, Any], to: str, **extra: Any) -> 
     return moved
 
 
+def episode_now(client: TestClient, episode: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = client.get(f"/api/v1/episodes/{episode['id']}").json()
+    return found
+
+
+HARVEST = {
+    "product_type": "bmac",
+    "source": "bone_marrow",
+    "site": "posterior_iliac_crest",
+    "side": "bilateral",
+    "anaesthesia": "local_with_sedation",
+    "volume_ml": 90,
+    "nsaids_stopped": True,
+    "anticoagulants_reviewed": True,
+}
+
+
+def harvest(client: TestClient, episode: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    body = HARVEST | {"version": episode["version"], "started_at": at(-40), "ended_at": at()}
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/harvest",
+        json=body | overrides,
+        headers=client.as_role(Role.PHYSICIAN),  # type: ignore[attr-defined]
+    )
+    assert response.status_code == 201, response.text
+    product: dict[str, Any] = response.json()["product"]
+    return product
+
+
+def lab(client: TestClient, method: str, path: str, **kwargs: Any) -> Any:
+    return client.request(
+        method,
+        path,
+        headers=client.as_role(Role.LAB_TECHNICIAN),  # type: ignore[attr-defined]
+        **kwargs,
+    )
+
+
+def process(client: TestClient, product_id: str, viability: float = 91.0) -> dict[str, Any]:
+    """Two steps, the QC the BMAC specification asks for, and processing finished."""
+    base = f"/api/v1/products/{product_id}"
+    for kind, start in (("centrifugation", 0), ("concentration", 2)):
+        step = {"kind": kind, "started_at": at(start), "ended_at": at(start + 1), "device": "CF-2"}
+        assert lab(client, "POST", f"{base}/processing-steps", json=step).status_code == 201
+    for test, value in (("viability", viability), ("tnc_per_ml", 62.0), ("volume", 6.0)):
+        qc = {"test": test, "value": value, "measured_at": at(3)}
+        assert lab(client, "POST", f"{base}/qc-results", json=qc).status_code == 201
+    response = lab(client, "POST", f"{base}/finish-processing")
+    assert response.status_code == 200, response.text
+    finished: dict[str, Any] = response.json()
+    return finished
+
+
+def release(client: TestClient, product_id: str, **overrides: Any) -> Any:
+    body = {"decision": "release", "password": client.password_for(Role.LAB_TECHNICIAN)}  # type: ignore[attr-defined]
+    return lab(client, "POST", f"/api/v1/products/{product_id}/release", json=body | overrides)
+
+
 def walk(client: TestClient, episode: dict[str, Any], until: str) -> dict[str, Any]:
-    for stage, extra in AUTOLOGOUS_PATH:
+    """Up to ``until`` on an autologous cycle, through the records each step needs."""
+    assert until in AUTOLOGOUS_STAGES, f"{until} is not on the autologous path up to release"
+    for stage, extra in BEFORE_PLAN:
         episode = move(client, episode, stage, **extra)
         if stage == until:
             return episode
-    raise AssertionError(f"{until} is not on the autologous path up to release")
+    episode = move(client, episode, "planned", cell_source="autologous")
+    if until == "planned":
+        return episode
+    product = harvest(client, episode)
+    if until != "harvested":
+        process(client, product["id"])
+        if until == "released":
+            response = release(client, product["id"])
+            assert response.status_code == 200, response.text
+    return episode_now(client, episode)
 
 
 def bedside_check(
     client: TestClient, episode: dict[str, Any], patient: dict[str, Any], **overrides: Any
 ) -> dict[str, Any]:
+    product = client.get(f"/api/v1/products/{episode['cycles'][-1]['product_id']}").json()
     body = {
-        "scanned_product_id": episode["cycles"][-1]["product_id"],
+        "scanned_din": product["product"]["din_eye_readable"],
         "wristband_mrn": patient["mrn"],
         "wristband_birth_date": patient["birth_date"],
         "method": "barcode_scan",
-        "verified_by": "Nurse Okafor",
     } | overrides
-    response = client.post(f"/api/v1/episodes/{episode['id']}/bedside-verifications", json=body)
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/bedside-verifications",
+        json=body,
+        headers=client.as_role(Role.NURSE),  # type: ignore[attr-defined]
+    )
     assert response.status_code == 201, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+INJECTION = {
+    "guidance": "fluoroscopy",
+    "approach": "posterolateral_intradiscal",
+    "sites": [
+        {"target": "L4-L5 disc", "laterality": "midline", "volume_ml": 2, "cell_dose_million": 120}
+    ],
+    "image_references": ["PACS-0001"],
+}
+
+
+def inject(client: TestClient, episode: dict[str, Any], **overrides: Any) -> Any:
+    body = INJECTION | {"version": episode["version"], "started_at": at(1), "ended_at": at(4)}
+    return client.post(
+        f"/api/v1/episodes/{episode['id']}/injection",
+        json=body | overrides,
+        headers=client.as_role(Role.PHYSICIAN),  # type: ignore[attr-defined]
+    )
 
 
 def close(client: TestClient, episode: dict[str, Any], **extra: Any) -> dict[str, Any]:

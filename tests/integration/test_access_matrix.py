@@ -23,11 +23,12 @@ from regenpath.domain.pathway import Stage
 from regenpath.entrypoints.app import create_app
 from regenpath.entrypoints.deps import ApiAccess, PageAccess, Permission, public
 from regenpath.services import identity
+from tests.integration import pathway
 from tests.integration.personas import make_clinic, make_user, sign_in, username_of
 
 # Routes outside FastAPI's routing, public by design: the schema and the static files.
 UNDECLARED_BY_DESIGN = {"/api/v1/openapi.json", "/static"}
-RECORD_PARAMETERS = {"patient_id", "episode_id", "clinic_id"}
+RECORD_PARAMETERS = {"patient_id", "episode_id", "clinic_id", "product_id", "donor_id"}
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,21 @@ def test_each_route_answers_each_persona_as_the_table_says(
         ).token.id
         for api in (True, False)
     }
+    lab = client.as_role(Role.LAB_TECHNICIAN)  # type: ignore[attr-defined]
+    donor = client.post("/api/v1/donors", json=DONOR | {"clinic_id": clinic["id"]}, headers=lab)
+    assert donor.status_code == 201, donor.text
+    product = client.post(
+        f"/api/v1/donors/{donor.json()['id']}/products",
+        json={"product_type": "umbilical_cord_msc"},
+        headers=lab,
+    )
+    assert product.status_code == 201, product.text
     samples = {
         "patient_id": patient["id"],
         "episode_id": episode["id"],
         "clinic_id": clinic["id"],
+        "product_id": product.json()["id"],
+        "donor_id": donor.json()["id"],
     }
     bodies = request_bodies(clinic, patient, episode)
     leaks = {clinic["id"], patient["id"], patient["mrn"], episode["id"]}
@@ -174,6 +186,15 @@ def test_each_route_answers_each_persona_as_the_table_says(
     assert mismatches == []
 
 
+DONOR = {
+    "code": "DNR-MATRIX-1",
+    "tissue": "umbilical_cord",
+    "living": False,
+    "recovered_at": "2026-03-01T09:00:00+00:00",
+    "screening": "no_risk_factors",
+}
+
+
 def request_bodies(
     clinic: dict[str, Any], patient: dict[str, Any], episode: dict[str, Any]
 ) -> dict[tuple[str, str], dict[str, Any]]:
@@ -194,18 +215,27 @@ def request_bodies(
             "condition_text": "Disc",
             "target_site": "L4-L5",
         },
+        ("POST", "/api/v1/episodes/{episode_id}/bedside-verifications"): {
+            "scanned_din": "W999926000001",
+            "wristband_mrn": patient["mrn"],
+            "wristband_birth_date": patient["birth_date"],
+            "method": "barcode_scan",
+        },
+        ("POST", "/api/v1/episodes/{episode_id}/harvest"): pathway.HARVEST
+        | {"version": 1, "started_at": pathway.at(-30), "ended_at": pathway.at()},
+        ("POST", "/api/v1/episodes/{episode_id}/injection"): pathway.INJECTION
+        | {"version": 1, "started_at": pathway.at(-30), "ended_at": pathway.at()},
+        ("POST", "/api/v1/products/{product_id}/custody-events"): {
+            "kind": "moved",
+            "to_party": "Lab",
+            "location": "Freezer 2",
+            "occurred_at": pathway.at(),
+        },
         ("POST", "/api/v1/episodes/{episode_id}/transitions"): {
             "to": "in_evaluation",
             "version": 1,
         },
         ("POST", "/api/v1/episodes/{episode_id}/close"): {"version": 1, "password": "wrong"},
-        ("POST", "/api/v1/episodes/{episode_id}/bedside-verifications"): {
-            "scanned_product_id": episode["id"],
-            "wristband_mrn": patient["mrn"],
-            "wristband_birth_date": patient["birth_date"],
-            "method": "barcode_scan",
-            "verified_by": "Matrix",
-        },
         ("POST", "/episodes/{episode_id}/transitions"): {"to": "in_evaluation", "version": "1"},
         ("POST", "/episodes/{episode_id}/close"): {"version": "1", "password": "wrong"},
         ("POST", "/patients/{patient_id}/episodes"): {

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from regenpath.domain.pathway import TRANSITIONS, Stage
-from tests.integration.pathway import bedside_check, move, walk
+from tests.integration.pathway import bedside_check, inject, move, walk
 
 PROBLEM = "application/problem+json"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -55,16 +55,13 @@ def test_the_autologous_pathway_from_referral_to_completion(
     clock.advance(hours=2)
     check = bedside_check(client, released, patient)
     assert check["passed"] is True
-    response = client.post(
-        f"/api/v1/episodes/{episode['id']}/transitions",
-        json={"to": "administered", "version": released["version"]},
-    )
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert [e["type"] for e in body["events"]] == ["ProductAdministered"]
-    assert body["events"][0]["product_id"] == product_id
-    administered = body["episode"]
-    for stage in ("recovery", "follow_up", "completed"):
+    response = inject(client, released)
+    assert response.status_code == 201, response.text
+    administered = response.json()["episode"]
+    assert administered["stage"] == "recovery"
+    product = client.get(f"/api/v1/products/{product_id}").json()["product"]
+    assert product["status"] == "administered"
+    for stage in ("follow_up", "completed"):
         administered = move(client, administered, stage)
     assert administered["closed_at"] is not None
     timeline = client.get(f"/api/v1/episodes/{episode['id']}/timeline").json()
@@ -91,10 +88,7 @@ def test_BED_1_the_injection_is_refused_without_a_bedside_check(
     client: TestClient, episode
 ) -> None:
     released = walk(client, episode, until="released")
-    response = client.post(
-        f"/api/v1/episodes/{episode['id']}/transitions",
-        json={"to": "administered", "version": released["version"]},
-    )
+    response = inject(client, released)
     assert response.status_code == 409
     assert response.headers["content-type"] == PROBLEM
     assert response.json()["guard"] == "bedside_verification_required"
@@ -106,11 +100,8 @@ def test_BED_1_a_wristband_mismatch_is_recorded_and_blocks_the_injection(
     released = walk(client, episode, until="released")
     check = bedside_check(client, released, patient, wristband_birth_date="1968-04-13")
     assert check["passed"] is False
-    assert check["mismatches"] == ["wristband birth date does not match the patient"]
-    response = client.post(
-        f"/api/v1/episodes/{episode['id']}/transitions",
-        json={"to": "administered", "version": released["version"]},
-    )
+    assert check["mismatches"] == ["the wristband birth date is not this patient's"]
+    response = inject(client, released)
     assert response.json()["guard"] == "bedside_verification_failed"
 
 
@@ -119,13 +110,12 @@ def test_EXP_1_an_expired_product_is_refused_even_after_a_passed_check(
 ) -> None:
     released = walk(client, episode, until="released")
     clock.advance(hours=49)  # the default maximum hold is 48 h from harvest
-    bedside_check(client, released, patient)
-    response = client.post(
-        f"/api/v1/episodes/{episode['id']}/transitions",
-        json={"to": "administered", "version": released["version"]},
-    )
+    check = bedside_check(client, released, patient)
+    assert check["passed"] is False  # the nurse is told at the bedside already
+    assert any("expired" in m for m in check["mismatches"])
+    response = inject(client, released)
     assert response.status_code == 409
-    assert response.json()["guard"] == "product_expired"
+    assert "product_expired" in [g["guard"] for g in response.json()["guards"]]
 
 
 def episode_in(client: TestClient, episode, stage: str, patient) -> dict:
@@ -134,8 +124,8 @@ def episode_in(client: TestClient, episode, stage: str, patient) -> dict:
     if stage in ("follow_up", "completed"):
         released = walk(client, episode, until="released")
         bedside_check(client, released, patient)
-        current = move(client, released, "administered")
-        for next_stage in ("recovery", "follow_up", "completed"):
+        current = inject(client, released).json()["episode"]
+        for next_stage in ("follow_up", "completed"):
             current = move(client, current, next_stage)
             if next_stage == stage:
                 return current

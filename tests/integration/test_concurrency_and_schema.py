@@ -70,7 +70,6 @@ def test_two_writers_with_the_same_version_one_wins_one_gets_stale(
                 application.clock,
                 application.new_id,
                 episodes.TransitionCommand(episode.id, target, 1, reason=reason),
-                product_max_hold=timedelta(hours=48),
             )
             outcomes.append("ok")
         except StaleVersion:

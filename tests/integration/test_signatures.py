@@ -5,17 +5,15 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from regenpath.domain.access import Role
-from tests.integration.pathway import bedside_check, move, walk
+from tests.integration.pathway import bedside_check, inject, move, walk
 
 
 def in_follow_up(client: TestClient, episode, patient, clock) -> dict:  # type: ignore[no-untyped-def]
     released = walk(client, episode, until="released")
     clock.advance(hours=1)
     bedside_check(client, released, patient)
-    current = move(client, released, "administered")
-    for stage in ("recovery", "follow_up"):
-        current = move(client, current, stage)
-    return current
+    current = inject(client, released).json()["episode"]
+    return move(client, current, "follow_up")
 
 
 def test_closing_needs_a_signature_not_a_plain_transition(

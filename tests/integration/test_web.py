@@ -95,11 +95,12 @@ def test_a_failed_bedside_check_on_the_chart_says_stop(
     response = client.post(
         f"/episodes/{episode['id']}/bedside-verifications",
         data={
-            "scanned_product_id": released["cycles"][0]["product_id"],
+            "scanned_din": client.get(
+                f"/api/v1/products/{released['cycles'][0]['product_id']}"
+            ).json()["product"]["din"],
             "wristband_mrn": "RS-999999",
             "wristband_birth_date": patient["birth_date"],
             "method": "barcode_scan",
-            "verified_by": "Nurse Okafor",
         },
     )
     assert response.status_code == 409

@@ -6,13 +6,22 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
+from regenpath.domain.isbt128 import Din
 from regenpath.domain.pathway import Stage
+from regenpath.domain.procedures import (
+    Approach,
+    Guidance,
+    InjectionRecord,
+    InjectionSite,
+    Side,
+)
 from regenpath.domain.products import (
     BedsideVerification,
     CellSource,
     DonorEligibility,
     Product,
     ProductStatus,
+    ProductType,
     VerificationMethod,
 )
 from tests.support import START, SequentialIds
@@ -37,6 +46,55 @@ def new_episode(ids: SequentialIds | None = None) -> Episode:
     )
 
 
+def din_of(product_id: UUID) -> str:
+    return Din("W9999", 26, product_id.int % 999_999 + 1).code
+
+
+def harvest_product(
+    *,
+    id: UUID,
+    clinic_id: UUID = CLINIC,
+    patient_id: UUID = PATIENT,
+    collected_at: datetime = START,
+    max_hold: timedelta = HOLD,
+) -> Product:
+    """The product a harvest record makes (services/lab.py gives it its DIN)."""
+    return Product.harvest(
+        id=id,
+        clinic_id=clinic_id,
+        patient_id=patient_id,
+        collected_at=collected_at,
+        max_hold=max_hold,
+        din=din_of(id),
+        product_type=ProductType.BMAC,
+        volume_ml=6.0,
+    )
+
+
+def lab_released(product: Product, at: datetime = START) -> Product:
+    """What the lab does between harvest and release: processing, then a signed release."""
+    product.finish_processing(at)
+    product.release(at, [])
+    return product
+
+
+def injected(episode: Episode, product: Product, at: datetime = START) -> InjectionRecord:
+    cycle = episode.current_cycle
+    return InjectionRecord(
+        id=UUID(int=0x1E),
+        episode_id=episode.id,
+        cycle_number=cycle.number if cycle is not None else 1,
+        product_id=product.id,
+        guidance=Guidance.FLUOROSCOPY,
+        approach=Approach.POSTEROLATERAL_INTRADISCAL,
+        sites=(InjectionSite("L4-L5 disc", Side.MIDLINE, 2.0, 150.0),),
+        started_at=at,
+        ended_at=at,
+        operator="Dr. Test",
+        image_references=("PACS-1",),
+    )
+
+
 def donor_product(
     ids: SequentialIds,
     *,
@@ -44,14 +102,17 @@ def donor_product(
     eligibility: DonorEligibility = DonorEligibility.ELIGIBLE,
     expires_at: datetime | None = None,
 ) -> Product:
+    product_id = ids()
     return Product(
-        id=ids(),
+        id=product_id,
         clinic_id=CLINIC,
         source=CellSource.ALLOGENEIC,
         status=status,
         donor_eligibility=eligibility,
         collected_at=START - timedelta(days=30),
         expires_at=expires_at or START + timedelta(days=365),
+        din=din_of(product_id),
+        product_type=ProductType.UMBILICAL_CORD_MSC,
     )
 
 
@@ -83,10 +144,10 @@ def released_autologous(ids: SequentialIds) -> tuple[Episode, Product]:
         TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids()),
         START,
     )
-    product = Product.harvest(
-        id=ids(), clinic_id=CLINIC, patient_id=PATIENT, collected_at=START, max_hold=HOLD
-    )
+    product = harvest_product(id=ids())
     episode.transition(TransitionRequest(to=Stage.HARVESTED, product=product), START)
+    product.finish_processing(START)
     episode.transition(TransitionRequest(to=Stage.PROCESSED, product=product), START)
+    product.release(START, [])
     episode.transition(TransitionRequest(to=Stage.RELEASED, product=product), START)
     return episode, product

@@ -15,17 +15,18 @@ from regenpath.domain.pathway import CLOSED_STAGES, OPEN_STAGES, TRANSITIONS, St
 from regenpath.domain.products import (
     CellSource,
     DonorEligibility,
-    Product,
     ProductStatus,
 )
 from tests.support import START, SequentialIds
 from tests.unit.builders import (
     CLINIC,
-    HOLD,
     OTHER_PATIENT,
     PATIENT,
     consented_episode,
     donor_product,
+    harvest_product,
+    injected,
+    lab_released,
     new_episode,
     passed_check,
     released_autologous,
@@ -97,9 +98,7 @@ def test_consent_is_required_before_a_harvest_even_if_the_stage_were_forced() ->
         START,
     )
     episode.consented_at = None  # as if storage had been tampered with
-    product = Product.harvest(
-        id=ids(), clinic_id=CLINIC, patient_id=PATIENT, collected_at=START, max_hold=HOLD
-    )
+    product = harvest_product(id=ids())
     assert Guard.CONSENT_REQUIRED in refused_guards(
         episode, TransitionRequest(to=Stage.HARVESTED, product=product)
     )
@@ -120,9 +119,7 @@ def test_an_allogeneic_cycle_cannot_record_a_harvest() -> None:
         TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.ALLOGENEIC, new_cycle_id=ids()),
         START,
     )
-    product = Product.harvest(
-        id=ids(), clinic_id=CLINIC, patient_id=PATIENT, collected_at=START, max_hold=HOLD
-    )
+    product = harvest_product(id=ids())
     assert Guard.AUTOLOGOUS_CYCLE_ONLY in refused_guards(
         episode, TransitionRequest(to=Stage.HARVESTED, product=product)
     )
@@ -170,9 +167,10 @@ def test_a_donor_product_allocated_to_another_patient_cannot_be_taken() -> None:
 def test_BED_1_no_injection_without_a_bedside_check() -> None:
     ids = SequentialIds()
     episode, product = released_autologous(ids)
-    assert refused_guards(episode, TransitionRequest(to=Stage.ADMINISTERED, product=product)) == [
-        Guard.BEDSIDE_VERIFICATION_REQUIRED
-    ]
+    request = TransitionRequest(
+        to=Stage.ADMINISTERED, product=product, injection=injected(episode, product)
+    )
+    assert refused_guards(episode, request) == [Guard.BEDSIDE_VERIFICATION_REQUIRED]
 
 
 def test_BED_1_a_failed_bedside_check_is_a_hard_stop() -> None:
@@ -181,7 +179,13 @@ def test_BED_1_a_failed_bedside_check_is_a_hard_stop() -> None:
     failed = passed_check(product)
     failed = type(failed)(**{**failed.__dict__, "passed": False})
     assert refused_guards(
-        episode, TransitionRequest(to=Stage.ADMINISTERED, product=product, verification=failed)
+        episode,
+        TransitionRequest(
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=failed,
+            injection=injected(episode, product),
+        ),
     ) == [Guard.BEDSIDE_VERIFICATION_FAILED]
 
 
@@ -194,6 +198,7 @@ def test_BED_1_a_check_done_for_another_patient_does_not_count() -> None:
             to=Stage.ADMINISTERED,
             product=product,
             verification=passed_check(product, patient=OTHER_PATIENT),
+            injection=injected(episode, product),
         ),
     )
 
@@ -202,7 +207,10 @@ def test_EXP_1_a_product_is_refused_from_the_minute_it_expires() -> None:
     ids = SequentialIds()
     episode, product = released_autologous(ids)
     request = TransitionRequest(
-        to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+        to=Stage.ADMINISTERED,
+        product=product,
+        verification=passed_check(product),
+        injection=injected(episode, product),
     )
     assert Guard.PRODUCT_EXPIRED in refused_guards(episode, request, at=product.expires_at)
     events = episode.transition(request, product.expires_at - timedelta(seconds=1))
@@ -212,14 +220,15 @@ def test_EXP_1_a_product_is_refused_from_the_minute_it_expires() -> None:
 def test_the_injection_must_use_this_cycles_product() -> None:
     ids = SequentialIds()
     episode, _ = released_autologous(ids)
-    stranger = Product.harvest(
-        id=ids(), clinic_id=CLINIC, patient_id=PATIENT, collected_at=START, max_hold=HOLD
-    )
-    stranger.release(START)
+    stranger = harvest_product(id=ids())
+    lab_released(stranger)
     assert refused_guards(
         episode,
         TransitionRequest(
-            to=Stage.ADMINISTERED, product=stranger, verification=passed_check(stranger)
+            to=Stage.ADMINISTERED,
+            product=stranger,
+            verification=passed_check(stranger),
+            injection=injected(episode, stranger),
         ),
     ) == [Guard.PRODUCT_NOT_IN_THIS_CYCLE]
 
@@ -243,7 +252,10 @@ def test_an_autologous_cycle_from_consent_to_follow_up_emits_its_events_in_order
         e.name
         for request in (
             TransitionRequest(
-                to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+                to=Stage.ADMINISTERED,
+                product=product,
+                verification=passed_check(product),
+                injection=injected(episode, product),
             ),
             TransitionRequest(to=Stage.RECOVERY),
             TransitionRequest(to=Stage.FOLLOW_UP),
@@ -273,7 +285,10 @@ def test_an_allogeneic_cycle_allocates_the_product_to_the_patient() -> None:
     assert product.intended_patient_id == PATIENT
     episode.transition(
         TransitionRequest(
-            to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=passed_check(product),
+            injection=injected(episode, product),
         ),
         START,
     )
@@ -285,7 +300,10 @@ def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
     episode, product = released_autologous(ids)
     episode.transition(
         TransitionRequest(
-            to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=passed_check(product),
+            injection=injected(episode, product),
         ),
         START,
     )
@@ -304,7 +322,10 @@ def test_lost_to_follow_up_is_reversible_when_the_patient_returns() -> None:
     episode, product = released_autologous(ids)
     for request in (
         TransitionRequest(
-            to=Stage.ADMINISTERED, product=product, verification=passed_check(product)
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=passed_check(product),
+            injection=injected(episode, product),
         ),
         TransitionRequest(to=Stage.RECOVERY),
         TransitionRequest(to=Stage.FOLLOW_UP),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,11 +23,12 @@ from regenpath.domain.products import (
 )
 from tests.support import START, SequentialIds
 from tests.unit.builders import (
-    CLINIC,
-    HOLD,
     OTHER_PATIENT,
     PATIENT,
     donor_product,
+    harvest_product,
+    injected,
+    lab_released,
     new_episode,
     passed_check,
 )
@@ -80,26 +82,21 @@ class World:
     def product_for(self, target: Stage, scenario: str) -> Product | None:
         if target is Stage.HARVESTED:
             owner = OTHER_PATIENT if scenario == "donor_other_patient" else PATIENT
-            return Product.harvest(
-                id=self.ids(),
-                clinic_id=CLINIC,
-                patient_id=owner,
-                collected_at=self.now,
-                max_hold=HOLD,
-            )
+            return harvest_product(id=self.ids(), patient_id=owner, collected_at=self.now)
         cycle = self.episode.current_cycle
         if scenario == "cycle_product" and cycle is not None and cycle.product_id is not None:
-            return self.products[cycle.product_id]
+            product = self.products[cycle.product_id]
+            # The lab's work between the stages: finished processing, then a signed release.
+            if target is Stage.PROCESSED and product.status is ProductStatus.IN_PROCESSING:
+                product.finish_processing(self.now)
+            elif target is Stage.RELEASED and product.status is ProductStatus.QUARANTINE:
+                with contextlib.suppress(TransitionRefused):  # expired: the lab may not
+                    product.release(self.now, [])
+            return product
         if scenario == "no_product":
             return None
         if scenario == "stranger_product":
-            return Product.harvest(
-                id=self.ids(),
-                clinic_id=CLINIC,
-                patient_id=PATIENT,
-                collected_at=self.now,
-                max_hold=HOLD,
-            )
+            return lab_released(harvest_product(id=self.ids(), collected_at=self.now), self.now)
         product = donor_product(self.ids, expires_at=self.now + timedelta(days=30))
         if scenario == "donor_quarantined":
             product.status = ProductStatus.QUARANTINE
@@ -142,6 +139,7 @@ def test_no_episode_is_injected_without_consent_and_a_verified_product(data, len
             new_cycle_id=world.ids(),
             product=product,
             verification=check,
+            injection=injected(world.episode, product) if product is not None else None,
         )
         try:
             world.episode.transition(request, world.now)

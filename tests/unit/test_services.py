@@ -11,8 +11,8 @@ from regenpath.domain.episodes import Laterality
 from regenpath.domain.errors import Guard, TransitionRefused
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex
-from regenpath.domain.products import CellSource, ProductStatus, VerificationMethod
-from regenpath.services import clinics, episodes, patients, products
+from regenpath.domain.products import CellSource
+from regenpath.services import clinics, episodes, patients
 from regenpath.services.errors import DuplicateValue, InvalidReference, StaleVersion
 from tests.support import SequentialIds, TestClock
 from tests.unit.fakes import FakeUnitOfWork
@@ -69,7 +69,6 @@ def move(uow, clock, ids, episode, to, **extra):
         clock,
         ids,
         episodes.TransitionCommand(episode.id, to, episode.version, **extra),
-        product_max_hold=HOLD,
     ).episode
 
 
@@ -103,17 +102,16 @@ def test_an_episode_for_an_unknown_patient_names_the_field(uow, clock, ids) -> N
     assert error.value.field == "patient_id"
 
 
-def test_a_harvest_creates_the_patients_own_product_with_its_expiry(uow, clock, ids) -> None:
+def test_a_harvest_cannot_be_moved_to_without_its_record(uow, clock, ids) -> None:
+    """The harvest record makes the product (services/lab.py); a bare move has none."""
     patient = register(uow, clock, ids)
     episode = open_for(uow, clock, ids, patient)
     for stage in (Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED):
         episode = move(uow, clock, ids, episode, stage)
     episode = move(uow, clock, ids, episode, Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS)
-    episode = move(uow, clock, ids, episode, Stage.HARVESTED)
-    product = uow.committed_store.products[episode.cycles[0].product_id]
-    assert product.intended_patient_id == patient.id
-    assert product.expires_at == clock.now() + HOLD
-    assert product.status is ProductStatus.IN_PROCESSING
+    with pytest.raises(TransitionRefused) as refusal:
+        move(uow, clock, ids, episode, Stage.HARVESTED)
+    assert refusal.value.guard is Guard.PRODUCT_REQUIRED
 
 
 def test_a_refused_transition_writes_nothing_but_its_audit_entry(uow, clock, ids) -> None:
@@ -136,32 +134,3 @@ def test_a_stale_version_is_refused_before_anything_is_decided(uow, clock, ids) 
     move(uow, clock, ids, episode, Stage.IN_EVALUATION)
     with pytest.raises(StaleVersion):
         move(uow, clock, ids, episode, Stage.ELIGIBLE)  # still holds version 1
-
-
-def test_BED_1_a_wrong_wristband_records_a_failed_check_that_blocks_the_injection(
-    uow, clock, ids
-) -> None:
-    patient = register(uow, clock, ids)
-    episode = open_for(uow, clock, ids, patient)
-    for stage in (Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED):
-        episode = move(uow, clock, ids, episode, stage)
-    episode = move(uow, clock, ids, episode, Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS)
-    for stage in (Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED):
-        episode = move(uow, clock, ids, episode, stage)
-    outcome = products.verify_at_bedside(
-        uow,
-        clock,
-        ids,
-        products.BedsideCheck(
-            episode_id=episode.id,
-            scanned_product_id=episode.cycles[0].product_id,
-            wristband_mrn="RS-2",
-            wristband_birth_date=patient.birth_date,
-            method=VerificationMethod.TWO_PERSON,
-            verified_by="Nurse A and Nurse B",
-        ),
-    )
-    assert outcome.mismatches == ["wristband MRN does not match the patient"]
-    with pytest.raises(TransitionRefused) as refusal:
-        move(uow, clock, ids, episode, Stage.ADMINISTERED)
-    assert refusal.value.guard is Guard.BEDSIDE_VERIFICATION_FAILED

@@ -45,6 +45,13 @@ class Resource(StrEnum):
     EPISODE = "episode"
     PRODUCT = "product"
     BEDSIDE_VERIFICATION = "bedside_verification"
+    HARVEST = "harvest"
+    INJECTION = "injection"
+    CUSTODY_EVENT = "custody_event"
+    DONOR = "donor"
+    LOOKBACK = "lookback"
+    RECALL = "recall"
+    TASK = "task"
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     USER = "user"
@@ -67,19 +74,31 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PATIENT: frozenset({R, C, U}),
         Resource.EPISODE: frozenset({R, C, T}),
         Resource.PRODUCT: frozenset({R}),
+        Resource.TASK: frozenset({R}),
     },
+    # Harvests and injects (DESIGN.md s.1), so records both and may check at the bedside.
     Role.PHYSICIAN: _EVERY_ROLE
     | {
         Resource.PATIENT: frozenset({R, C, U}),
         Resource.EPISODE: frozenset({R, C, T}),
         Resource.PRODUCT: frozenset({R}),
         Resource.BEDSIDE_VERIFICATION: frozenset({C}),
+        Resource.HARVEST: frozenset({C}),
+        Resource.INJECTION: frozenset({C}),
+        Resource.CUSTODY_EVENT: frozenset({C}),
+        Resource.DONOR: frozenset({R}),
+        Resource.LOOKBACK: frozenset({R}),
+        Resource.TASK: frozenset({R}),
     },
+    # Receives, processes, tests, labels, releases; keeps the donor records.
     Role.LAB_TECHNICIAN: _EVERY_ROLE
     | {
         Resource.PATIENT: frozenset({R}),
         Resource.EPISODE: frozenset({R, T}),
         Resource.PRODUCT: frozenset({R, C, U}),
+        Resource.CUSTODY_EVENT: frozenset({C}),
+        Resource.DONOR: frozenset({R, C, U}),
+        Resource.LOOKBACK: frozenset({R}),
     },
     Role.NURSE: _EVERY_ROLE
     | {
@@ -87,13 +106,20 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.EPISODE: frozenset({R, T}),
         Resource.PRODUCT: frozenset({R}),
         Resource.BEDSIDE_VERIFICATION: frozenset({C}),
+        Resource.CUSTODY_EVENT: frozenset({C}),
+        Resource.TASK: frozenset({R}),
     },
+    # Lookback and recall are the quality officer's (DESIGN.md s.1).
     Role.QUALITY_OFFICER: _EVERY_ROLE
     | {
         Resource.PATIENT: frozenset({R}),
         Resource.EPISODE: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.AUDIT_TRAIL: frozenset({R}),
+        Resource.DONOR: frozenset({R}),
+        Resource.LOOKBACK: frozenset({R}),
+        Resource.RECALL: frozenset({C}),
+        Resource.TASK: frozenset({R}),
     },
     # Never an identity: only the aggregates (DESIGN.md section 1).
     Role.REGISTRY_ANALYST: _EVERY_ROLE,

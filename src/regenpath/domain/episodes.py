@@ -14,10 +14,12 @@ from regenpath.domain import events as ev
 from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
 from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage, allowed_transitions
 from regenpath.domain.patients import Patient
+from regenpath.domain.procedures import InjectionRecord
 from regenpath.domain.products import (
     BedsideVerification,
     CellSource,
     Product,
+    ProductStatus,
     administration_blockers,
     release_blockers,
 )
@@ -62,6 +64,7 @@ class TransitionRequest:
     product: Product | None = None
     verification: BedsideVerification | None = None
     signed: bool = False  # an electronic signature accompanies the move (closing an episode)
+    injection: InjectionRecord | None = None
 
 
 @dataclass
@@ -258,11 +261,32 @@ class Episode:
         return failures
 
     def _check_processed(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
-        return self._cycle_product(request)
+        """The lab records each processing step and then finishes processing (REC-1)."""
+        failures = self._cycle_product(request)
+        product = request.product
+        if not failures and product is not None and product.processing_finished_at is None:
+            failures.append(
+                GuardFailure(
+                    Guard.PROCESSING_NOT_FINISHED,
+                    "The lab has not finished processing this product.",
+                )
+            )
+        return failures
 
     def _check_released(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
+        """Only the lab's signed release decision releases a product (DON-7, EXP-1)."""
         failures = self._cycle_product(request)
-        if not failures and request.product is not None and now >= request.product.expires_at:
+        if failures or request.product is None:
+            return failures
+        if request.product.status is not ProductStatus.RELEASED:
+            failures.append(
+                GuardFailure(
+                    Guard.PRODUCT_NOT_RELEASED,
+                    "The lab releases the product under its signature once QC meets the "
+                    "specification (DON-7).",
+                )
+            )
+        if now >= request.product.expires_at:
             failures.append(
                 GuardFailure(Guard.PRODUCT_EXPIRED, "The product expired before release.")
             )
@@ -293,7 +317,25 @@ class Episode:
         failures = self._needs_consent() + self._cycle_product(request)
         if failures:
             return failures
-        return administration_blockers(request.product, request.verification, self.patient_id, now)
+        failures = administration_blockers(
+            request.product, request.verification, self.patient_id, now
+        )
+        injection = request.injection
+        if injection is None or request.product is None:
+            failures.append(
+                GuardFailure(
+                    Guard.INJECTION_RECORD_REQUIRED,
+                    "Record the injection (guidance, target, volume and dose per site).",
+                )
+            )
+        elif injection.product_id != request.product.id or injection.episode_id != self.id:
+            failures.append(
+                GuardFailure(
+                    Guard.PRODUCT_NOT_IN_THIS_CYCLE,
+                    "The injection record names another product or episode.",
+                )
+            )
+        return failures
 
     # -- effects ----------------------------------------------------------------------------
 
@@ -336,7 +378,6 @@ class Episode:
 
     def _release(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:
         cycle, product = self._cycle_and_product(request)
-        product.release(now)
         return [ev.ProductReleased(self.id, now, cycle.number, product.id, product.expires_at)]
 
     def _allocate(self, request: TransitionRequest, now: datetime) -> list[ev.DomainEvent]:

@@ -30,6 +30,12 @@ class Guard(StrEnum):
     BEDSIDE_VERIFICATION_REQUIRED = "bedside_verification_required"
     BEDSIDE_VERIFICATION_FAILED = "bedside_verification_failed"
     SIGNATURE_REQUIRED = "signature_required"
+    PROCESSING_NOT_FINISHED = "processing_not_finished"
+    PRODUCT_NOT_AWAITING_RELEASE = "product_not_awaiting_release"
+    QC_SPECIFICATION_NOT_MET = "qc_specification_not_met"
+    PRODUCT_RECALLED = "product_recalled"
+    INJECTION_RECORD_REQUIRED = "injection_record_required"
+    DONOR_DETERMINATION_UNSUPPORTED = "donor_determination_unsupported"
 
 
 @dataclass(frozen=True)

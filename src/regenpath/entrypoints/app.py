@@ -16,7 +16,7 @@ from regenpath import __version__
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.entrypoints import headers
 from regenpath.entrypoints.api import problems
-from regenpath.entrypoints.api.routers import access, clinics, episodes, patients
+from regenpath.entrypoints.api.routers import access, clinics, episodes, patients, products
 from regenpath.entrypoints.api.security_schemas import problem_responses
 from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
 from regenpath.entrypoints.web import account_pages, oversight_pages, pages
@@ -56,6 +56,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     api.include_router(patients.router)
     api.include_router(episodes.router)
     api.include_router(access.router)
+    api.include_router(products.router)
     app.include_router(api)
 
     @app.exception_handler(LoginRequired)

@@ -145,7 +145,7 @@ def demo(
                 seed=seed,
                 patient_count=patients_,
                 as_of=end,
-                product_max_hold=application.product_max_hold,
+                lab_settings=application.lab,
                 hasher=application.hasher,
                 on_patient=lambda: progress.advance(task),
             )

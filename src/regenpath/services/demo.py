@@ -18,8 +18,10 @@ from regenpath.domain.access import LockoutPolicy, Role, StaffMember, UserAccoun
 from regenpath.domain.episodes import Episode, Laterality
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
-from regenpath.domain.products import CellSource, DonorEligibility, VerificationMethod
+from regenpath.domain.products import CellSource
 from regenpath.services import clinics, episodes, identity, patients, products, signatures
+from regenpath.services.demo_products import DemoStaff, ProductSteps, recall_a_donation, seed_donors
+from regenpath.services.lab import LabSettings
 from regenpath.services.ports import PasswordHasher, UnitOfWork
 
 GIVEN = [
@@ -107,8 +109,7 @@ STAGE_WEIGHTS: dict[Stage, int] = {
     Stage.PROCESSED: 3,
     Stage.RELEASED: 3,
     Stage.PRODUCT_ALLOCATED: 3,
-    Stage.ADMINISTERED: 3,
-    Stage.RECOVERY: 6,
+    Stage.RECOVERY: 9,  # the injection record moves on to recovery: none rests in administered
     Stage.FOLLOW_UP: 20,
     Stage.COMPLETED: 12,
     Stage.WITHDRAWN: 5,
@@ -127,9 +128,6 @@ INELIGIBLE_REASONS = (
     "Pain source not confirmed: facet-mediated (EL-7)",
     "Pregnancy (EX-3)",
 )
-
-
-DONOR_STOCK_PER_CLINIC = 50
 
 
 class DemoClock:
@@ -151,6 +149,7 @@ class DemoSummary:
     patients: int = 0
     by_stage: dict[Stage, int] = field(default_factory=dict)
     donor_products: int = 0
+    recall_tasks: int = 0
     users: list[UserAccount] = field(default_factory=list)
 
 
@@ -202,7 +201,7 @@ def seed_demo(
     seed: int = 7,
     patient_count: int = 200,
     as_of: date,
-    product_max_hold: timedelta,
+    lab_settings: LabSettings,
     hasher: PasswordHasher,
     on_patient: Callable[[], None] = lambda: None,
 ) -> DemoSummary:
@@ -229,23 +228,17 @@ def seed_demo(
             if role is Role.PHYSICIAN:
                 physicians[clinic.id] = user.as_staff()
 
+    staff_of: dict[UUID, DemoStaff] = {}
     for clinic in summary.clinics:
-        for n in range(DONOR_STOCK_PER_CLINIC):
-            # Cryopreserved donor stock, received before the first demo patient; three lots
-            # still await the donor-eligibility determination and stay in quarantine (DON-5).
-            received = clock.current + timedelta(hours=rng.randint(1, 240))
-            products.receive_donor_product(
-                uow,
-                DemoClock(received),
-                new_id,
-                clinic_id=clinic.id,
-                collected_at=received - timedelta(days=3),
-                expires_at=end + timedelta(days=rng.randint(30, 400)),
-                donor_eligibility=(
-                    DonorEligibility.INCOMPLETE if n < 3 else DonorEligibility.ELIGIBLE
-                ),
-            )
-            summary.donor_products += 1
+        members = {
+            user.memberships[clinic.id]: user.as_staff()
+            for user in summary.users
+            if clinic.id in user.memberships
+        }
+        staff_of[clinic.id] = DemoStaff(members, demo_password, hasher)
+        summary.donor_products += seed_donors(
+            uow, clock, new_id, lab_settings, clinic, staff_of[clinic.id]
+        )
 
     stages = list(STAGE_WEIGHTS)
     weights = list(STAGE_WEIGHTS.values())
@@ -253,7 +246,14 @@ def seed_demo(
         clinic = summary.clinics[n % len(summary.clinics)]
         target = rng.choices(stages, weights)[0]
         walk = _Walk(
-            uow, rng, clock, new_id, clinic, product_max_hold, hasher, physicians[clinic.id]
+            uow,
+            rng,
+            clock,
+            new_id,
+            clinic,
+            hasher,
+            physicians[clinic.id],
+            ProductSteps(uow, clock, new_id, lab_settings, staff_of[clinic.id], rng),
         )
         steps = list(_path_to(target, rng))
         # Start far enough back that the whole path ends before the as-of date.
@@ -265,6 +265,9 @@ def seed_demo(
         summary.patients += 1
         summary.by_stage[episode.stage] = summary.by_stage.get(episode.stage, 0) + 1
         on_patient()
+    clock.current = end - timedelta(days=2)
+    for clinic in summary.clinics:
+        summary.recall_tasks += recall_a_donation(uow, clock, new_id, clinic)
     return summary
 
 
@@ -344,9 +347,9 @@ class _Walk:
     clock: DemoClock
     new_id: Callable[[], UUID]
     clinic: Clinic
-    product_max_hold: timedelta
     hasher: PasswordHasher
     physician: StaffMember
+    products: ProductSteps
 
     def register(self, n: int) -> Patient:
         prefix = "RS" if "Riverside" in self.clinic.name else "HB"
@@ -379,10 +382,21 @@ class _Walk:
         self.clock.advance(timedelta(days=_DAYS_BEFORE[stage] * self.rng.uniform(0.7, 1.3)))
         product_id = None
         if stage is Stage.PRODUCT_ALLOCATED:
-            stock = products.available_donor_products(self.uow, episode.clinic_id)
+            stock = products.available_donor_products(self.uow, self.clock, episode.clinic_id)
             product_id = stock[0].id if stock else None
+        product_step = {
+            Stage.HARVESTED: self.products.harvest,
+            Stage.PROCESSED: self.products.process,
+            Stage.RELEASED: self.products.release,
+        }.get(stage)
+        if product_step is not None:
+            product_step(episode)
+            return episodes.get_episode(self.uow, self.clock, episode.id)
         if stage is Stage.ADMINISTERED:
-            self._bedside_check(episode, patient)
+            self.products.inject(episode, patient)
+            return episodes.get_episode(self.uow, self.clock, episode.id)
+        if stage is Stage.RECOVERY and episode.stage is Stage.RECOVERY:
+            return episode  # the injection record already started recovery
         reason = None
         if stage is Stage.WITHDRAWN:
             reason = self.rng.choice(WITHDRAWAL_REASONS)
@@ -417,24 +431,5 @@ class _Walk:
                 cell_source=source,
                 product_id=product_id,
             ),
-            product_max_hold=self.product_max_hold,
         )
         return result.episode
-
-    def _bedside_check(self, episode: Episode, patient: Patient) -> None:
-        cycle = episode.current_cycle
-        assert cycle is not None and cycle.product_id is not None
-        products.verify_at_bedside(
-            self.uow,
-            self.clock,
-            self.new_id,
-            products.BedsideCheck(
-                episode_id=episode.id,
-                scanned_product_id=cycle.product_id,
-                wristband_mrn=patient.mrn,
-                wristband_birth_date=patient.birth_date,
-                method=VerificationMethod.BARCODE_SCAN,
-                verified_by="Demo Nurse",
-            ),
-        )
-        self.clock.advance(timedelta(minutes=5))

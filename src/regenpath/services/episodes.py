@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from uuid import UUID
 
 from regenpath.domain.audit import AuditAction
@@ -114,15 +113,13 @@ def transition_episode(
     clock: Clock,
     new_id: IdFactory,
     command: TransitionCommand,
-    *,
-    product_max_hold: timedelta,
 ) -> TransitionResult:
     """Move an episode to ``command.to``; the domain decides, this loads what it looks at.
 
     Raises TransitionRefused (nothing written), StaleVersion, NotFound or InvalidReference.
     """
     with failures_recorded(uow, clock, AuditAction.TRANSITION, "episode", command.episode_id):
-        return apply_transition(uow, clock, new_id, command, product_max_hold)
+        return apply_transition(uow, clock, new_id, command)
 
 
 def apply_transition(
@@ -130,12 +127,10 @@ def apply_transition(
     clock: Clock,
     new_id: IdFactory,
     command: TransitionCommand,
-    product_max_hold: timedelta,
     signing: Callable[[Episode], None] | None = None,
 ) -> TransitionResult:
     """``signing``, when given, stores the move's electronic signature in the same
     transaction, after the domain accepted the move and before the commit."""
-    now = clock.now()
     with uow:
         episode = uow.episodes.get(command.episode_id)
         if episode is None:
@@ -144,16 +139,7 @@ def apply_transition(
             raise StaleVersion(
                 "episode", episode.id, command.expected_version, actual=episode.version
             )
-        # A move the pathway does not have is refused by the domain for everyone (409); a move
-        # it has is refused here for a role whose step it is not (403).
-        if (episode.stage, command.to) in TRANSITIONS and not uow.scope.may_move_to(
-            episode.clinic_id, command.to
-        ):
-            raise PermissionDenied(
-                f"your role may not move an episode to {command.to.label.lower()}"
-            )
-        source = episode.stage
-        product, is_new_product = _product_for(uow, new_id, episode, command, product_max_hold, now)
+        product = _product_for(uow, episode, command)
         request = TransitionRequest(
             to=command.to,
             reason=command.reason,
@@ -167,70 +153,75 @@ def apply_transition(
             ),
             signed=signing is not None,
         )
-        events = episode.transition(request, now)
-        cycle = episode.current_cycle
-        change = TimelineEntry(
-            episode_id=episode.id,
-            from_stage=source,
-            to_stage=episode.stage,
-            occurred_at=now,
-            cycle_number=cycle.number if cycle is not None and command.to in CYCLE_STAGES else None,
-            reason=command.reason,
-            events=[event.as_dict() for event in events],
-        )
-        if product is not None:
-            if is_new_product:
-                uow.products.add(product)
-            else:
-                uow.products.save(product)
-        uow.episodes.save(episode, command.expected_version, change)
-        if signing is not None:
-            signing(episode)
-        record(
-            uow,
-            clock,
-            AuditAction.TRANSITION,
-            "episode",
-            episode.id,
-            episode.clinic_id,
-            reason=command.reason,
-            detail=f"{source} -> {episode.stage}",
-        )
+        events = move_loaded(uow, clock, episode, request, signing=signing)
         uow.commit()
     return TransitionResult(episode, events)
 
 
-def _product_for(
+def move_loaded(
     uow: UnitOfWork,
-    new_id: IdFactory,
+    clock: Clock,
     episode: Episode,
-    command: TransitionCommand,
-    max_hold: timedelta,
-    now: datetime,
-) -> tuple[Product | None, bool]:
-    """The product the transition is about, and whether it is made by this transition."""
-    if command.to is Stage.HARVESTED:
-        harvested = Product.harvest(
-            id=new_id(),
-            clinic_id=episode.clinic_id,
-            patient_id=episode.patient_id,
-            collected_at=now,
-            max_hold=max_hold,
-        )
-        return harvested, True
+    request: TransitionRequest,
+    *,
+    signing: Callable[[Episode], None] | None = None,
+) -> list[DomainEvent]:
+    """Apply a transition to an episode loaded in this unit of work and write what it changed:
+    the episode, its product, the timeline entry and the audit entry (the caller commits).
+
+    Raises TransitionRefused, with nothing written, when a guard says no, and PermissionDenied
+    when the move is the step of another role (STAGE_ROLES).
+    """
+    # A move the pathway does not have is refused by the domain for everyone (409); a move
+    # it has is refused here for a role whose step it is not (403).
+    if (episode.stage, request.to) in TRANSITIONS and not uow.scope.may_move_to(
+        episode.clinic_id, request.to
+    ):
+        raise PermissionDenied(f"your role may not move an episode to {request.to.label.lower()}")
+    now = clock.now()
+    source, version = episode.stage, episode.version
+    events = episode.transition(request, now)
+    cycle = episode.current_cycle
+    change = TimelineEntry(
+        episode_id=episode.id,
+        from_stage=source,
+        to_stage=episode.stage,
+        occurred_at=now,
+        cycle_number=cycle.number if cycle is not None and request.to in CYCLE_STAGES else None,
+        reason=request.reason,
+        events=[event.as_dict() for event in events],
+    )
+    if request.product is not None:
+        uow.products.save(request.product)
+    uow.episodes.save(episode, version, change)
+    if signing is not None:
+        signing(episode)
+    record(
+        uow,
+        clock,
+        AuditAction.TRANSITION,
+        "episode",
+        episode.id,
+        episode.clinic_id,
+        reason=request.reason,
+        detail=f"{source} -> {episode.stage}",
+    )
+    return events
+
+
+def _product_for(uow: UnitOfWork, episode: Episode, command: TransitionCommand) -> Product | None:
+    """The product the transition is about: the chosen donor product, or the cycle's own."""
     if command.to is Stage.PRODUCT_ALLOCATED:
         if command.product_id is None:
-            return None, False
+            return None
         chosen = uow.products.get(command.product_id)
         if chosen is None or chosen.clinic_id != episode.clinic_id:
             raise InvalidReference("product_id", "no such product in this clinic")
-        return chosen, False
+        return chosen
     cycle = episode.current_cycle
     if command.to in (Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED) and cycle is not None:
-        if cycle.product_id is None:
-            return None, False
-        return uow.products.get(cycle.product_id), False
-    return None, False
+        return uow.products.get(cycle.product_id) if cycle.product_id is not None else None
+    return None
 
 
 def count_by_stage(uow: UnitOfWork, clinic_id: UUID | None = None) -> dict[Stage, int]:

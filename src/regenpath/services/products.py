@@ -1,39 +1,56 @@
-"""Use cases for products at the pathway's edge: donor stock and the bedside check.
-
-The product issue adds the full record (donors, processing, QC, labels, custody); these two are
-what the pathway needs to be walked end to end.
-"""
+"""Use cases at the bedside and around the product's record: the bedside check, the injection,
+the product page, the lab worklist and the label."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from uuid import UUID
 
+from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction, AuditOutcome
+from regenpath.domain.custody import CustodyKind, TimelineItem, custody_event, product_timeline
+from regenpath.domain.donors import Donor
+from regenpath.domain.episodes import TransitionRequest
+from regenpath.domain.errors import InvalidValue
+from regenpath.domain.isbt128 import Din, parse_din
+from regenpath.domain.pathway import Stage
+from regenpath.domain.patients import Patient
+from regenpath.domain.procedures import (
+    Approach,
+    Guidance,
+    HarvestRecord,
+    InjectionRecord,
+    InjectionSite,
+)
 from regenpath.domain.products import (
     BedsideVerification,
-    CellSource,
-    DonorEligibility,
     Product,
     ProductStatus,
     VerificationMethod,
+    release_blockers,
 )
-from regenpath.services.audit import record
-from regenpath.services.errors import InvalidReference, NotFound
-from regenpath.services.ports import Clock, IdFactory, UnitOfWork
+from regenpath.domain.quality import ProcessingStep, QcFinding, evaluate_qc
+from regenpath.domain.signatures import Signature
+from regenpath.domain.tasks import Deviation, DeviationKind
+from regenpath.services.audit import failures_recorded, record, record_search
+from regenpath.services.episodes import move_loaded
+from regenpath.services.errors import InvalidReference, NotFound, StaleVersion
+from regenpath.services.lab import LabSettings
+from regenpath.services.ports import Clock, IdFactory, ProductQuery, UnitOfWork
 
 
 @dataclass(frozen=True)
 class BedsideCheck:
-    """What the nurse scanned or read at the bedside (BED-1)."""
+    """What the nurse scanned or typed at the bedside (BED-1)."""
 
     episode_id: UUID
-    scanned_product_id: UUID
+    scanned_din: str
     wristband_mrn: str
     wristband_birth_date: date
     method: VerificationMethod
-    verified_by: str
+    second_verifier: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,17 +60,20 @@ class BedsideOutcome:
 
 
 def verify_at_bedside(
-    uow: UnitOfWork, clock: Clock, new_id: IdFactory, check: BedsideCheck
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, nurse: StaffMember, check: BedsideCheck
 ) -> BedsideOutcome:
     """Match wristband to patient and label to the cycle's product, and record the result.
 
     BED-1 (Joint Commission NPSG.01.01.01, applied by analogy): at least two patient
-    identifiers (here MRN and birth date, never a room number), and the product label against
-    the order. A failed check is recorded too: it is the hard stop that blocks the injection.
+    identifiers (MRN and birth date, never a room number); the label's DIN against the cycle's
+    product; the product released and unexpired (DON-7, EXP-1); one person with a scan or two
+    people. A mismatch is a hard stop that blocks the injection and is recorded as a deviation.
     """
-    if not check.verified_by.strip():
-        raise InvalidReference("verified_by", "name who verified")
-    with uow:
+    din = parse_din(check.scanned_din, "scanned_din")
+    second = (check.second_verifier or "").strip() or None
+    if check.method is VerificationMethod.TWO_PERSON and second is None:
+        raise InvalidValue("second_verifier", "a two-person check names the second person")
+    with failures_recorded(uow, clock, AuditAction.VERIFY, "product", None), uow:
         episode = uow.episodes.get(check.episode_id)
         if episode is None:
             raise NotFound("episode", check.episode_id)
@@ -62,77 +82,290 @@ def verify_at_bedside(
             raise NotFound("patient", episode.patient_id)
         cycle = episode.current_cycle
         if cycle is None or cycle.product_id is None:
-            raise InvalidReference("scanned_product_id", "this episode has no product to verify")
-        mismatches = []
-        if check.wristband_mrn.strip() != patient.mrn:
-            mismatches.append("wristband MRN does not match the patient")
-        if check.wristband_birth_date != patient.birth_date:
-            mismatches.append("wristband birth date does not match the patient")
-        if check.scanned_product_id != cycle.product_id:
-            mismatches.append("the product label is not this cycle's product")
+            raise InvalidReference("scanned_din", "this episode has no product to verify")
+        product = uow.products.get(cycle.product_id)
+        assert product is not None, "a cycle's product is in its clinic"
+        now = clock.now()
+        mismatches = _mismatches(check, din, patient, product, now)
         verification = BedsideVerification(
             id=new_id(),
-            product_id=cycle.product_id,
+            product_id=product.id,
             patient_id=patient.id,
             method=check.method,
             passed=not mismatches,
-            verified_at=clock.now(),
-            verified_by=check.verified_by.strip(),
+            verified_at=now,
+            verified_by=nurse.display_name,
+            second_verifier=second,
+            scanned_din=din.code,
+            mismatches=tuple(mismatches),
         )
         uow.products.add_verification(verification)
+        if mismatches:
+            uow.tasks.add_deviation(
+                Deviation(
+                    id=new_id(),
+                    clinic_id=episode.clinic_id,
+                    kind=DeviationKind.BEDSIDE_MISMATCH,
+                    description="Bedside check stopped the injection: " + "; ".join(mismatches),
+                    discovered_at=now,
+                    recorded_by=nurse.display_name,
+                    product_id=product.id,
+                    patient_id=patient.id,
+                    episode_id=episode.id,
+                    distributed=product.status is not ProductStatus.IN_PROCESSING,
+                )
+            )
         record(
             uow,
             clock,
             AuditAction.VERIFY,
             "product",
-            verification.product_id,
+            product.id,
             episode.clinic_id,
-            outcome=AuditOutcome.SUCCEEDED if verification.passed else AuditOutcome.DENIED,
+            outcome=AuditOutcome.DENIED if mismatches else AuditOutcome.SUCCEEDED,
             detail="bedside check: " + ("; ".join(mismatches) or "patient and product match"),
         )
         uow.commit()
     return BedsideOutcome(verification, mismatches)
 
 
-def receive_donor_product(
+def _mismatches(
+    check: BedsideCheck, din: Din, patient: Patient, product: Product, now: datetime
+) -> list[str]:
+    mismatches = []
+    if check.wristband_mrn.strip().upper() != patient.mrn.upper():
+        mismatches.append("the wristband MRN is not this patient's")
+    if check.wristband_birth_date != patient.birth_date:
+        mismatches.append("the wristband birth date is not this patient's")
+    if din.code != product.din:
+        mismatches.append(f"the label {din.code} is not this cycle's product {product.din}")
+    if product.intended_patient_id not in (None, patient.id):
+        mismatches.append("the product is labelled for another patient")
+    mismatches += [failure.message.rstrip(".") for failure in release_blockers(product, now)]
+    return mismatches
+
+
+@dataclass(frozen=True)
+class RecordInjection:
+    episode_id: UUID
+    expected_version: int
+    guidance: Guidance
+    approach: Approach
+    sites: Sequence[InjectionSite]
+    started_at: datetime
+    ended_at: datetime
+    image_references: Sequence[str] = ()
+    location: str = "Procedure room"
+
+
+def record_injection(
     uow: UnitOfWork,
     clock: Clock,
     new_id: IdFactory,
-    *,
-    clinic_id: UUID,
-    collected_at: datetime,
-    expires_at: datetime,
-    donor_eligibility: DonorEligibility,
-) -> Product:
-    """Book a tested donor (allogeneic) product into a clinic's stock.
+    operator: StaffMember,
+    command: RecordInjection,
+) -> InjectionRecord:
+    """The injection record administers the product and moves the cycle on to recovery.
 
-    DON-5 (21 CFR 1271.60): it stays in quarantine until the donor-eligibility determination
-    is complete; only an eligible donor's product is released.
+    The domain refuses it without consent, a released unexpired product (DON-7, EXP-1) and a
+    passed bedside check of this patient and product (BED-1).
     """
-    status = (
-        ProductStatus.RELEASED
-        if donor_eligibility is DonorEligibility.ELIGIBLE
-        else ProductStatus.QUARANTINE
-    )
-    product = Product(
-        id=new_id(),
-        clinic_id=clinic_id,
-        source=CellSource.ALLOGENEIC,
-        status=status,
-        donor_eligibility=donor_eligibility,
-        collected_at=collected_at,
-        expires_at=expires_at,
-        released_at=clock.now() if status is ProductStatus.RELEASED else None,
-    )
-    with uow:
-        if uow.clinics.get(clinic_id) is None:
-            raise InvalidReference("clinic_id", "no such clinic")
-        uow.products.add(product)
+    with failures_recorded(uow, clock, AuditAction.CREATE, "injection", command.episode_id), uow:
+        episode = uow.episodes.get(command.episode_id)
+        if episode is None:
+            raise NotFound("episode", command.episode_id)
+        if episode.version != command.expected_version:
+            raise StaleVersion(
+                "episode", episode.id, command.expected_version, actual=episode.version
+            )
+        cycle = episode.current_cycle
+        product = (
+            uow.products.get(cycle.product_id)
+            if cycle is not None and cycle.product_id is not None
+            else None
+        )
+        if product is None or cycle is None:
+            raise InvalidReference("episode_id", "this episode has no product to inject")
+        now = clock.now()
+        if command.ended_at > now + timedelta(minutes=5):
+            raise InvalidValue("ended_at", "the injection cannot end in the future")
+        injection = InjectionRecord(
+            id=new_id(),
+            episode_id=episode.id,
+            cycle_number=cycle.number,
+            product_id=product.id,
+            guidance=command.guidance,
+            approach=command.approach,
+            sites=tuple(command.sites),
+            started_at=command.started_at,
+            ended_at=command.ended_at,
+            operator=operator.display_name,
+            image_references=tuple(r.strip() for r in command.image_references if r.strip()),
+        )
+        injection.check_against(product.volume_ml)
+        request = TransitionRequest(
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=uow.products.latest_verification(product.id),
+            injection=injection,
+        )
+        move_loaded(uow, clock, episode, request)
+        uow.lab.add_injection(injection)
+        uow.lab.add_custody(
+            custody_event(
+                id=new_id(),
+                product_id=product.id,
+                collected_at=product.collected_at,
+                kind=CustodyKind.ADMINISTERED,
+                from_party=operator.display_name,
+                to_party="Patient",
+                location=command.location,
+                occurred_at=now,
+                recorded_by=operator.display_name,
+                now=now,
+            )
+        )
+        move_loaded(uow, clock, episode, TransitionRequest(to=Stage.RECOVERY))
+        record(uow, clock, AuditAction.CREATE, "injection", injection.id, episode.clinic_id)
         uow.commit()
-    return product
+    return injection
 
 
-def available_donor_products(uow: UnitOfWork, clinic_id: UUID) -> list[Product]:
-    """Released donor products not yet allocated to anyone, soonest expiry first."""
+@dataclass(frozen=True)
+class ProductRecord:
+    """Everything the product page shows, read in one transaction."""
+
+    product: Product
+    status: ProductStatus
+    donor: Donor | None
+    patient: Patient | None
+    episode_id: UUID | None
+    harvest: HarvestRecord | None
+    steps: list[ProcessingStep]
+    findings: list[QcFinding]
+    injection: InjectionRecord | None
+    verifications: list[BedsideVerification]
+    signatures: list[Signature]
+    deviations: list[Deviation]
+    timeline: list[TimelineItem] = field(default_factory=list)
+
+    @property
+    def din(self) -> Din:
+        return parse_din(self.product.din)
+
+
+def product_record(
+    uow: UnitOfWork, clock: Clock, lab: LabSettings, product_id: UUID
+) -> ProductRecord:
+    with failures_recorded(uow, clock, AuditAction.READ, "product", product_id), uow:
+        product = uow.products.get(product_id)
+        if product is None:
+            raise NotFound("product", product_id)
+        patient = (
+            uow.patients.get(product.intended_patient_id)
+            if product.intended_patient_id is not None
+            else None
+        )
+        steps = uow.lab.steps(product.id)
+        results = uow.lab.qc_results(product.id)
+        custody = uow.lab.custody(product.id)
+        checks = uow.products.verifications(product.id)
+        signatures = uow.signatures.for_resource("product", product.id)
+        items = [
+            TimelineItem(
+                e.occurred_at,
+                "custody",
+                e.kind.label,
+                f"{e.from_party + ' -> ' if e.from_party else ''}{e.to_party}, {e.location}"
+                + (f", {e.temperature_c:g} C" if e.temperature_c is not None else ""),
+                e.recorded_by,
+            )
+            for e in custody
+        ]
+        items += [
+            TimelineItem(s.ended_at, "processing", s.kind.label, s.device, s.performed_by)
+            for s in steps
+        ]
+        items += [
+            TimelineItem(r.measured_at, "qc", r.test.measure.label, r.display, r.recorded_by)
+            for r in results
+        ]
+        items += [
+            TimelineItem(
+                s.signed_at, "signature", f"Signed ({s.meaning})", s.statement or "", s.printed_name
+            )
+            for s in signatures
+        ]
+        items += [
+            TimelineItem(
+                v.verified_at,
+                "verification",
+                "Bedside check " + ("passed" if v.passed else "FAILED"),
+                "; ".join(v.mismatches) or "patient and product match",
+                v.verified_by,
+            )
+            for v in checks
+        ]
+        detail = ProductRecord(
+            product=product,
+            status=product.status_at(clock.now()),
+            donor=uow.donors.get(product.donor_id) if product.donor_id else None,
+            patient=patient,
+            episode_id=uow.products.episode_of(product.id),
+            harvest=uow.lab.harvest_of(product.id),
+            steps=steps,
+            findings=evaluate_qc(lab.specifications[product.product_type], results),
+            injection=uow.lab.injection_of(product.id),
+            verifications=checks,
+            signatures=signatures,
+            deviations=uow.tasks.deviations(product.id),
+            timeline=product_timeline(items),
+        )
+        record(uow, clock, AuditAction.READ, "product", product.id, product.clinic_id)
+        uow.commit()
+    return detail
+
+
+# The lab's worklist columns, in the order work flows through them.
+LAB_COLUMNS = ("received", "processing", "awaiting QC", "released")
+
+
+@dataclass(frozen=True)
+class LabWorklist:
+    columns: dict[str, list[Product]]
+    now: datetime
+
+
+def lab_worklist(uow: UnitOfWork, clock: Clock, clinic_id: UUID | None = None) -> LabWorklist:
+    """Products still in the lab's hands: received (no step yet), processing, awaiting QC and
+    release (quarantine), released and not yet injected."""
+    now = clock.now()
     with uow:
-        return uow.products.available_donor_products(clinic_id)
+        shelf = uow.products.find(
+            ProductQuery(
+                clinic_id=clinic_id,
+                statuses=frozenset(
+                    {ProductStatus.IN_PROCESSING, ProductStatus.QUARANTINE, ProductStatus.RELEASED}
+                ),
+                limit=1000,
+            )
+        )
+        counts = uow.lab.step_counts([p.id for p in shelf])
+        columns: dict[str, list[Product]] = {name: [] for name in LAB_COLUMNS}
+        for product in shelf:
+            if product.status is ProductStatus.IN_PROCESSING:
+                column = "processing" if counts.get(product.id) else "received"
+            elif product.status is ProductStatus.QUARANTINE:
+                column = "awaiting QC"
+            else:
+                column = "released"
+            columns[column].append(product)
+        record_search(uow, clock, "product", clinic_id, {"worklist": "lab"}, found=len(shelf))
+        uow.commit()
+    return LabWorklist(columns, now)
+
+
+def available_donor_products(uow: UnitOfWork, clock: Clock, clinic_id: UUID) -> list[Product]:
+    """Released, unexpired donor products not yet allocated to anyone, soonest expiry first."""
+    with uow:
+        return uow.products.available_donor_products(clinic_id, clock.now())

@@ -6,8 +6,9 @@ sign the same way (their issues). See domain/signatures.py for the Part 11 sourc
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from regenpath.domain.access import LockoutPolicy, StaffMember
@@ -37,13 +38,65 @@ class SignedRecord:
     status: SignatureStatus
 
 
+@dataclass(frozen=True)
+class Signer:
+    """Who signs, with the password they re-entered for this signature (21 CFR 11.200(a))."""
+
+    staff: StaffMember
+    password: str
+    hasher: PasswordHasher
+    policy: LockoutPolicy
+    meaning: SignatureMeaning = SignatureMeaning.APPROVAL
+    statement: str | None = None
+
+    def reauthenticate(self, uow: UnitOfWork, clock: Clock) -> None:
+        identity.reauthenticate(uow, clock, self.hasher, self.policy, self.staff, self.password)
+
+
+def add_signature(
+    uow: UnitOfWork,
+    clock: Clock,
+    new_id: IdFactory,
+    signer: Signer,
+    resource_type: str,
+    resource_id: UUID,
+    clinic_id: UUID,
+    content: Mapping[str, Any],
+) -> Signature:
+    """Store a signature bound to ``content`` and its audit entry, in the caller's transaction."""
+    signature = Signature(
+        id=new_id(),
+        clinic_id=clinic_id,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        signer_id=signer.staff.user_id,
+        printed_name=signer.staff.display_name,
+        meaning=signer.meaning,
+        signed_at=clock.now(),
+        content_hash=content_hash(content),
+        statement=signer.statement,
+    )
+    uow.signatures.add(signature)
+    record(
+        uow,
+        clock,
+        AuditAction.SIGN,
+        resource_type,
+        resource_id,
+        clinic_id,
+        reason=signer.statement,
+        detail=f"{signer.meaning} by {signer.staff.display_name}; {signature.content_hash}",
+    )
+    return signature
+
+
 def close_episode(
     uow: UnitOfWork,
     clock: Clock,
     new_id: IdFactory,
     hasher: PasswordHasher,
     policy: LockoutPolicy,
-    signer: StaffMember,
+    signed_by: StaffMember,
     command: CloseEpisode,
 ) -> TransitionResult:
     """Complete an episode under the physician's signature: both or neither are stored.
@@ -56,34 +109,19 @@ def close_episode(
             # Another clinic's episode is "not found" before any password is asked for.
             if uow.episodes.get(command.episode_id) is None:
                 raise NotFound("episode", command.episode_id)
-        identity.reauthenticate(uow, clock, hasher, policy, signer, command.password)
+        identity.reauthenticate(uow, clock, hasher, policy, signed_by, command.password)
+
+        signer = Signer(
+            signed_by, command.password, hasher, policy, command.meaning, command.statement
+        )
 
         def sign(episode: Episode) -> None:
             patient = uow.patients.get(episode.patient_id)
             if patient is None:
                 raise NotFound("patient", episode.patient_id)
-            signature = Signature(
-                id=new_id(),
-                clinic_id=episode.clinic_id,
-                resource_type="episode",
-                resource_id=episode.id,
-                signer_id=signer.user_id,
-                printed_name=signer.display_name,
-                meaning=command.meaning,
-                signed_at=clock.now(),
-                content_hash=content_hash(episode.signed_record(patient)),
-                statement=command.statement,
-            )
-            uow.signatures.add(signature)
-            record(
-                uow,
-                clock,
-                AuditAction.SIGN,
-                "episode",
-                episode.id,
-                episode.clinic_id,
-                reason=command.statement,
-                detail=f"{command.meaning} by {signer.display_name}; {signature.content_hash}",
+            content = episode.signed_record(patient)
+            add_signature(
+                uow, clock, new_id, signer, "episode", episode.id, episode.clinic_id, content
             )
 
         return apply_transition(
@@ -96,7 +134,6 @@ def close_episode(
                 expected_version=command.expected_version,
                 reason=command.statement,
             ),
-            timedelta(0),
             signing=sign,
         )
 

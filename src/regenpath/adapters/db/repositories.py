@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from regenpath.adapters.db.pagination import decode_cursor, encode_cursor
 from regenpath.adapters.db.tables import (
-    BedsideVerificationRow,
     ClinicRow,
     EpisodeRow,
     EpisodeTransitionRow,
@@ -22,12 +21,6 @@ from regenpath.adapters.db.tables import (
 from regenpath.domain.episodes import Episode, TreatmentCycle
 from regenpath.domain.pathway import OPEN_STAGES, Stage
 from regenpath.domain.patients import CORRECTABLE_FIELDS, Clinic, Patient
-from regenpath.domain.products import (
-    BedsideVerification,
-    CellSource,
-    Product,
-    ProductStatus,
-)
 from regenpath.services.errors import InvalidReference, StaleVersion
 from regenpath.services.ports import (
     AccessScope,
@@ -323,87 +316,6 @@ class SqlEpisodeRepository(_Scoped):
         ]
 
 
-class SqlProductRepository(_Scoped):
-    def add(self, product: Product) -> None:
-        self.session.add(ProductRow(**_product_values(product)))
-        self.session.flush()
-
-    def get(self, product_id: UUID) -> Product | None:
-        row = self.session.scalar(
-            self._in_scope(
-                select(ProductRow).where(ProductRow.id == product_id), ProductRow.clinic_id
-            )
-        )
-        return _product(row) if row is not None else None
-
-    def save(self, product: Product) -> None:
-        values = _product_values(product)
-        values["version"] = product.version + 1
-        result = self.session.execute(
-            update(ProductRow)
-            .where(ProductRow.id == product.id, ProductRow.version == product.version)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise StaleVersion("product", product.id, product.version)
-        product.version += 1
-
-    def available_donor_products(self, clinic_id: UUID) -> list[Product]:
-        rows = self.session.scalars(
-            self._in_scope(
-                select(ProductRow).where(
-                    ProductRow.clinic_id == clinic_id,
-                    ProductRow.source == CellSource.ALLOGENEIC,
-                    ProductRow.status == ProductStatus.RELEASED,
-                    ProductRow.intended_patient_id.is_(None),
-                ),
-                ProductRow.clinic_id,
-            ).order_by(ProductRow.expires_at)
-        )
-        return [_product(row) for row in rows]
-
-    def add_verification(self, verification: BedsideVerification) -> None:
-        product = self.session.get(ProductRow, verification.product_id)
-        assert product is not None, "verifications are recorded for known products"
-        self.session.add(
-            BedsideVerificationRow(
-                id=verification.id,
-                clinic_id=product.clinic_id,
-                product_id=verification.product_id,
-                patient_id=verification.patient_id,
-                method=verification.method,
-                passed=verification.passed,
-                verified_at=verification.verified_at,
-                verified_by=verification.verified_by,
-            )
-        )
-        self.session.flush()
-
-    def latest_verification(self, product_id: UUID) -> BedsideVerification | None:
-        row = self.session.scalar(
-            self._in_scope(
-                select(BedsideVerificationRow).where(
-                    BedsideVerificationRow.product_id == product_id
-                ),
-                BedsideVerificationRow.clinic_id,
-            )
-            .order_by(BedsideVerificationRow.verified_at.desc(), BedsideVerificationRow.id)
-            .limit(1)
-        )
-        if row is None:
-            return None
-        return BedsideVerification(
-            id=row.id,
-            product_id=row.product_id,
-            patient_id=row.patient_id,
-            method=row.method,
-            passed=row.passed,
-            verified_at=row.verified_at,
-            verified_by=row.verified_by,
-        )
-
-
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -473,38 +385,6 @@ def _episode(row: EpisodeRow) -> Episode:
             for cycle in row.cycles
         ],
     )
-
-
-def _product(row: ProductRow) -> Product:
-    return Product(
-        id=row.id,
-        clinic_id=row.clinic_id,
-        source=row.source,
-        status=row.status,
-        donor_eligibility=row.donor_eligibility,
-        intended_patient_id=row.intended_patient_id,
-        collected_at=row.collected_at,
-        expires_at=row.expires_at,
-        released_at=row.released_at,
-        administered_at=row.administered_at,
-        version=row.version,
-    )
-
-
-def _product_values(product: Product) -> dict[str, Any]:
-    return {
-        "id": product.id,
-        "clinic_id": product.clinic_id,
-        "source": product.source,
-        "status": product.status,
-        "donor_eligibility": product.donor_eligibility,
-        "intended_patient_id": product.intended_patient_id,
-        "collected_at": product.collected_at,
-        "expires_at": product.expires_at,
-        "released_at": product.released_at,
-        "administered_at": product.administered_at,
-        "version": product.version,
-    }
 
 
 # The column that says whose record a row is, for tables a patient may see their own rows of.

@@ -11,6 +11,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -31,6 +32,7 @@ from regenpath.domain.products import (
     CellSource,
     DonorEligibility,
     ProductStatus,
+    ProductType,
     VerificationMethod,
 )
 from regenpath.domain.signatures import SignatureMeaning
@@ -107,6 +109,7 @@ class EpisodeRow(Base):
 
 class ProductRow(Base):
     __tablename__ = "products"
+    __table_args__ = (Index("ix_products_intended_patient_id", "intended_patient_id"),)
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"), index=True)
@@ -119,6 +122,15 @@ class ProductRow(Base):
     released_at: Mapped[datetime | None]
     administered_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # ISBT 128 DIN, 13 characters: unique, because lookback starts from it (TRK-1).
+    din: Mapped[str] = mapped_column(String(13), unique=True)
+    product_type: Mapped[ProductType] = mapped_column(str_enum(ProductType))
+    volume_ml: Mapped[float | None] = mapped_column(Float)
+    donor_id: Mapped[UUID | None] = mapped_column(ForeignKey("donors.id"), index=True)
+    lot_number: Mapped[str | None] = mapped_column(String(40))
+    processing_finished_at: Mapped[datetime | None]
+    disposition_reason: Mapped[str | None] = mapped_column(Text)
+    recalled_at: Mapped[datetime | None]
 
 
 class TreatmentCycleRow(Base):
@@ -148,6 +160,9 @@ class BedsideVerificationRow(Base):
     passed: Mapped[bool] = mapped_column(Boolean)
     verified_at: Mapped[datetime]
     verified_by: Mapped[str] = mapped_column(String(200))
+    second_verifier: Mapped[str | None] = mapped_column(String(200))
+    scanned_din: Mapped[str | None] = mapped_column(String(20))
+    mismatches: Mapped[list[str] | None] = mapped_column(JSON)
 
 
 class EpisodeTransitionRow(Base):

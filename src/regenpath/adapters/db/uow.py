@@ -14,11 +14,17 @@ from regenpath.adapters.db.identity import (
     SqlSignatureRepository,
     SqlUserRepository,
 )
+from regenpath.adapters.db.products import (
+    SqlDonorRepository,
+    SqlLabRecordRepository,
+    SqlLookback,
+    SqlProductRepository,
+    SqlTaskRepository,
+)
 from regenpath.adapters.db.repositories import (
     SqlClinicRepository,
     SqlEpisodeRepository,
     SqlPatientRepository,
-    SqlProductRepository,
 )
 from regenpath.services.errors import DuplicateValue
 from regenpath.services.ports import AccessScope
@@ -35,6 +41,10 @@ class SqlUnitOfWork:
     users: SqlUserRepository
     credentials: SqlCredentialRepository
     signatures: SqlSignatureRepository
+    lab: SqlLabRecordRepository
+    donors: SqlDonorRepository
+    tasks: SqlTaskRepository
+    lookback: SqlLookback
 
     def __init__(self, session_factory: sessionmaker[Session], scope: AccessScope) -> None:
         self._session_factory = session_factory
@@ -52,6 +62,10 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(session, self.scope)
         self.credentials = SqlCredentialRepository(session)
         self.signatures = SqlSignatureRepository(session, self.scope)
+        self.lab = SqlLabRecordRepository(session, self.scope)
+        self.donors = SqlDonorRepository(session, self.scope)
+        self.tasks = SqlTaskRepository(session, self.scope)
+        self.lookback = SqlLookback(session, self.scope)
         return self
 
     def __exit__(

@@ -217,14 +217,22 @@ class TimelineEntryOut(Out):
 
 
 class BedsideCheckIn(Strict):
-    scanned_product_id: UUID
+    scanned_din: str = Field(
+        min_length=13,
+        max_length=20,
+        description="The label's DIN as scanned or typed; a 14th character is checked as "
+        "the ISO 7064 check character.",
+        examples=["W999926000001"],
+    )
     wristband_mrn: Mrn
     wristband_birth_date: date
     method: VerificationMethod
-    verified_by: Text
+    second_verifier: Text | None = Field(
+        default=None, description="The second person of a two-person check."
+    )
 
 
-class BedsideCheckOut(BaseModel):
+class BedsideCheckOut(Out):
     id: UUID
     product_id: UUID
     patient_id: UUID
@@ -232,6 +240,8 @@ class BedsideCheckOut(BaseModel):
     method: VerificationMethod
     verified_at: datetime
     verified_by: str
+    second_verifier: str | None
+    scanned_din: str | None
     mismatches: list[str]
 
 

@@ -282,7 +282,7 @@ def _episode_card(
         ),
         "meanings": list(SignatureMeaning),
         "donor_products": (
-            products.available_donor_products(uow, clinic)
+            products.available_donor_products(uow, clock, clinic)
             if episode.stage is Stage.PLANNED
             and cycle is not None
             and cycle.cell_source is CellSource.ALLOGENEIC
@@ -361,7 +361,6 @@ def transition(
                 cell_source=CellSource(cell_source) if cell_source else None,
                 product_id=UUID(product_id) if product_id else None,
             ),
-            product_max_hold=app.product_max_hold,
         )
     except TransitionRefused as error:
         refusal = " ".join(f.message for f in error.failures)
@@ -452,11 +451,11 @@ def bedside_check(
     uow: CheckAtBedside,
     clock: ClockDep,
     ids: IdsDep,
-    scanned_product_id: Annotated[str, Form(max_length=40)] = "",
+    scanned_din: Annotated[str, Form(max_length=20)] = "",
     wristband_mrn: Annotated[str, Form(max_length=64)] = "",
     wristband_birth_date: Annotated[str, Form(max_length=10)] = "",
     method: Annotated[str, Form(max_length=20)] = "",
-    verified_by: Annotated[str, Form(max_length=200)] = "",
+    second_verifier: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     try:
         episode = episodes.get_episode(uow, clock, episode_id)
@@ -468,16 +467,19 @@ def bedside_check(
             uow,
             clock,
             ids,
+            signed_in_staff(request),
             products.BedsideCheck(
                 episode_id=episode_id,
-                scanned_product_id=UUID(scanned_product_id.strip()),
+                scanned_din=scanned_din,
                 wristband_mrn=wristband_mrn,
                 wristband_birth_date=date.fromisoformat(wristband_birth_date.strip()),
                 method=VerificationMethod(method),
-                verified_by=verified_by,
+                second_verifier=second_verifier,
             ),
         )
-    except (InvalidReference, ValueError) as error:
+    except (InvalidReference, InvalidValue) as error:
+        refusal = f"The bedside check could not be recorded: {error.message}."
+    except ValueError as error:
         refusal = f"The bedside check could not be recorded: {error}."
     else:
         if outcome.mismatches:

@@ -6,12 +6,22 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, status
 
 from regenpath.domain.pathway import Stage
+from regenpath.domain.procedures import InjectionSite
 from regenpath.entrypoints.api.access import (
     CheckAtBedside,
     CreateEpisodes,
     MoveEpisodes,
     ReadEpisodes,
     ReadStageCounts,
+    RecordHarvests,
+    RecordInjections,
+)
+from regenpath.entrypoints.api.product_schemas import (
+    HarvestIn,
+    HarvestOut,
+    InjectionIn,
+    InjectionOut,
+    ProductOut,
 )
 from regenpath.entrypoints.api.schemas import (
     BedsideCheckIn,
@@ -31,7 +41,7 @@ from regenpath.entrypoints.api.security_schemas import (
     problem_responses,
 )
 from regenpath.entrypoints.deps import AppDep, ClockDep, IdsDep, signed_in_staff
-from regenpath.services import episodes, products, signatures
+from regenpath.services import episodes, lab, products, signatures
 from regenpath.services.ports import EpisodeQuery
 
 router = APIRouter(tags=["episodes"])
@@ -93,7 +103,6 @@ def transition(
             cell_source=body.cell_source,
             product_id=body.product_id,
         ),
-        product_max_hold=app.product_max_hold,
     )
     return TransitionOut(
         episode=EpisodeOut.of(result.episode), events=[e.as_dict() for e in result.events]
@@ -102,21 +111,79 @@ def transition(
 
 @router.post("/episodes/{episode_id}/bedside-verifications", status_code=status.HTTP_201_CREATED)
 def verify_at_bedside(
-    episode_id: UUID, body: BedsideCheckIn, uow: CheckAtBedside, clock: ClockDep, ids: IdsDep
+    episode_id: UUID,
+    body: BedsideCheckIn,
+    uow: CheckAtBedside,
+    request: Request,
+    clock: ClockDep,
+    ids: IdsDep,
 ) -> BedsideCheckOut:
+    """Wristband (MRN, birth date) and label (DIN) against the patient and the cycle's product
+    (BED-1). A mismatch is recorded (``passed: false``, a deviation) and blocks the injection."""
     outcome = products.verify_at_bedside(
-        uow, clock, ids, products.BedsideCheck(episode_id=episode_id, **body.model_dump())
+        uow,
+        clock,
+        ids,
+        signed_in_staff(request),
+        products.BedsideCheck(episode_id=episode_id, **body.model_dump()),
     )
-    v = outcome.verification
-    return BedsideCheckOut(
-        id=v.id,
-        product_id=v.product_id,
-        patient_id=v.patient_id,
-        passed=v.passed,
-        method=v.method,
-        verified_at=v.verified_at,
-        verified_by=v.verified_by,
-        mismatches=outcome.mismatches,
+    return BedsideCheckOut.model_validate(outcome.verification)
+
+
+@router.post(
+    "/episodes/{episode_id}/harvest",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409),
+)
+def record_harvest(
+    episode_id: UUID, body: HarvestIn, uow: RecordHarvests, request: Request, app: AppDep
+) -> HarvestOut:
+    """The harvest record: makes the product with its DIN and moves the cycle to harvested."""
+    details = body.model_dump(exclude={"version"})
+    result = lab.record_harvest(
+        uow,
+        app.clock,
+        app.new_id,
+        app.lab,
+        signed_in_staff(request),
+        lab.RecordHarvest(episode_id=episode_id, expected_version=body.version, **details),
+    )
+    return HarvestOut(
+        harvest_id=result.harvest.id,
+        product=ProductOut.of(result.product, app.clock.now()),
+        episode_version=body.version + 1,
+    )
+
+
+@router.post(
+    "/episodes/{episode_id}/injection",
+    status_code=status.HTTP_201_CREATED,
+    responses=problem_responses(409),
+)
+def record_injection(
+    episode_id: UUID, body: InjectionIn, uow: RecordInjections, request: Request, app: AppDep
+) -> InjectionOut:
+    """The injection record: needs a passed bedside check (BED-1) and a released, unexpired
+    product (DON-7, EXP-1); administers the product and moves the cycle to recovery."""
+    injection = products.record_injection(
+        uow,
+        app.clock,
+        app.new_id,
+        signed_in_staff(request),
+        products.RecordInjection(
+            episode_id=episode_id,
+            expected_version=body.version,
+            guidance=body.guidance,
+            approach=body.approach,
+            sites=[InjectionSite(**site.model_dump()) for site in body.sites],
+            started_at=body.started_at,
+            ended_at=body.ended_at,
+            image_references=body.image_references,
+        ),
+    )
+    episode = episodes.get_episode(uow, app.clock, episode_id)
+    return InjectionOut(
+        injection_id=injection.id, episode=EpisodeOut.of(episode).model_dump(mode="json")
     )
 
 
