@@ -9,14 +9,12 @@ records are made when each step is done, with who did it and when.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from regenpath.domain.errors import InvalidValue
+from regenpath.domain.errors import InvalidValue, refuse_future
 
-# A clock a few minutes off must not refuse an honest entry; an entry dated later is a typo.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 _TEMPERATURE_RANGE = (-200.0, 60.0)  # liquid nitrogen vapour to a hot room, in degrees Celsius
 
 
@@ -74,8 +72,7 @@ def custody_event(
             "dated before the product was collected "
             f"({collected_at.isoformat(timespec='minutes')})",
         )
-    if occurred_at > now + CLOCK_TOLERANCE:
-        raise InvalidValue("occurred_at", "a custody event cannot be dated in the future")
+    refuse_future("occurred_at", occurred_at, now, "a custody event")
     if not to_party.strip():
         raise InvalidValue("to_party", "say who holds the product now")
     if not location.strip():

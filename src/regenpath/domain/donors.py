@@ -13,7 +13,13 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
+from regenpath.domain.errors import (
+    Guard,
+    GuardFailure,
+    InvalidValue,
+    TransitionRefused,
+    refuse_future,
+)
 from regenpath.domain.products import DonorEligibility
 
 _DONOR_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{2,31}$")
@@ -169,8 +175,7 @@ class Donor:
             raise InvalidValue("code", "3-32 capital letters, digits or dashes")
         if re.fullmatch(r"\d{3}-?\d{2}-?\d{4}", cleaned):
             raise InvalidValue("code", "a donor code must not be a social security number")
-        if recovered_at > now + timedelta(minutes=5):
-            raise InvalidValue("recovered_at", "the recovery cannot be in the future")
+        refuse_future("recovered_at", recovered_at, now, "the recovery")
         return cls(
             id=id,
             clinic_id=clinic_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 
@@ -63,6 +64,16 @@ class TransitionRefused(DomainError):
     def guard(self) -> Guard:
         """The first rule that refused: the one to fix first."""
         return self.failures[0].guard
+
+
+# A clock a few minutes off must not refuse an honest entry; an entry dated later is a typo.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+
+
+def refuse_future(field: str, value: datetime, now: datetime, what: str) -> None:
+    """Records are made when the step is done (REC-1): nothing is dated in the future."""
+    if value > now + CLOCK_TOLERANCE:
+        raise InvalidValue(field, f"{what} cannot be dated in the future")
 
 
 class InvalidValue(DomainError):

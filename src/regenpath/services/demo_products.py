@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 from uuid import UUID
 
 from regenpath.domain.access import LockoutPolicy, Role, StaffMember
@@ -173,12 +174,18 @@ def _qc(
         )
 
 
+class MovableClock(Clock, Protocol):
+    """The demo's clock: the walk moves it on between the steps of a procedure."""
+
+    def advance(self, delta: timedelta) -> None: ...
+
+
 @dataclass
 class ProductSteps:
     """The product steps of one patient's cycle, walked on the demo clock."""
 
     uow: UnitOfWork
-    clock: Clock
+    clock: MovableClock
     new_id: Callable[[], UUID]
     settings: lab.LabSettings
     staff: DemoStaff
@@ -272,10 +279,10 @@ class ProductSteps:
         if self.rng.random() < 0.08:
             # A wristband from the wrong patient: the hard stop and its deviation (BED-1).
             self._check(episode, nurse, product, patient.mrn + "9")
-            self.clock.advance(timedelta(minutes=2))  # type: ignore[attr-defined]
+            self.clock.advance(timedelta(minutes=2))
         self._check(episode, nurse, product, patient.mrn)
         started = self.clock.now() + timedelta(minutes=1)
-        self.clock.advance(timedelta(minutes=20))  # type: ignore[attr-defined]
+        self.clock.advance(timedelta(minutes=20))
         spine = "disc" in episode.target_site.lower() or episode.target_site.startswith("L")
         volume = min(product.volume_ml or 2.0, 2.0)
         products.record_injection(
@@ -309,7 +316,7 @@ class ProductSteps:
         )
 
     def _check(self, episode: Episode, nurse: StaffMember, product: Product, mrn: str) -> None:
-        patient = self.uow_patient(episode)
+        patient = self._patient(episode)
         products.verify_at_bedside(
             self.uow,
             self.clock,
@@ -324,7 +331,7 @@ class ProductSteps:
             ),
         )
 
-    def uow_patient(self, episode: Episode) -> Patient:
+    def _patient(self, episode: Episode) -> Patient:
         with self.uow:
             patient = self.uow.patients.get(episode.patient_id)
         assert patient is not None

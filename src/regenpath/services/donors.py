@@ -4,7 +4,7 @@ determination (21 CFR 1271 subpart C), and booking the donor's products into sto
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 from regenpath.domain.access import StaffMember
@@ -22,7 +22,7 @@ from regenpath.domain.donors import (
     assess_donor,
     determine,
 )
-from regenpath.domain.errors import InvalidValue
+from regenpath.domain.errors import refuse_future
 from regenpath.domain.products import DonorEligibility, Product, ProductType
 from regenpath.services.audit import failures_recorded, record
 from regenpath.services.errors import InvalidReference, NotFound
@@ -78,8 +78,9 @@ def record_donor_test(
 ) -> DonorTestResult:
     with failures_recorded(uow, clock, AuditAction.UPDATE, "donor", command.donor_id), uow:
         donor = _donor(uow, command.donor_id)
-        if command.specimen_collected_at > clock.now() + timedelta(minutes=5):
-            raise InvalidValue("specimen_collected_at", "a specimen cannot be taken in the future")
+        refuse_future(
+            "specimen_collected_at", command.specimen_collected_at, clock.now(), "a specimen"
+        )
         result = DonorTestResult(
             id=new_id(),
             donor_id=donor.id,

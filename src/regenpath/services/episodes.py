@@ -135,10 +135,7 @@ def apply_transition(
         episode = uow.episodes.get(command.episode_id)
         if episode is None:
             raise NotFound("episode", command.episode_id)
-        if episode.version != command.expected_version:
-            raise StaleVersion(
-                "episode", episode.id, command.expected_version, actual=episode.version
-            )
+        check_version(episode, command.expected_version)
         product = _product_for(uow, episode, command)
         request = TransitionRequest(
             to=command.to,
@@ -156,6 +153,12 @@ def apply_transition(
         events = move_loaded(uow, clock, episode, request, signing=signing)
         uow.commit()
     return TransitionResult(episode, events)
+
+
+def check_version(episode: Episode, expected_version: int) -> None:
+    """Optimistic concurrency: the caller acts on the version it read, or not at all."""
+    if episode.version != expected_version:
+        raise StaleVersion("episode", episode.id, expected_version, actual=episode.version)
 
 
 def move_loaded(

@@ -16,7 +16,13 @@ from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction
 from regenpath.domain.custody import CustodyEvent, CustodyKind, custody_event
 from regenpath.domain.episodes import TransitionRequest
-from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
+from regenpath.domain.errors import (
+    Guard,
+    GuardFailure,
+    InvalidValue,
+    TransitionRefused,
+    refuse_future,
+)
 from regenpath.domain.isbt128 import Din
 from regenpath.domain.pathway import Stage
 from regenpath.domain.procedures import (
@@ -41,8 +47,8 @@ from regenpath.domain.quality import (
 )
 from regenpath.domain.tasks import Deviation, DeviationKind, Task, TaskKind
 from regenpath.services.audit import failures_recorded, record
-from regenpath.services.episodes import move_loaded
-from regenpath.services.errors import NotFound, StaleVersion
+from regenpath.services.episodes import check_version, move_loaded
+from regenpath.services.errors import NotFound
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 from regenpath.services.signatures import Signer, add_signature
 
@@ -114,14 +120,13 @@ def record_harvest(
         episode = uow.episodes.get(command.episode_id)
         if episode is None:
             raise NotFound("episode", command.episode_id)
-        _check_version(episode.version, command.expected_version, episode.id)
+        check_version(episode, command.expected_version)
         if command.product_type not in _TYPES_OF_SOURCE[command.source]:
             raise InvalidValue(
                 "product_type", f"a {command.source} harvest does not make {command.product_type}"
             )
         now = clock.now()
-        if command.ended_at > now + timedelta(minutes=5):
-            raise InvalidValue("ended_at", "the harvest cannot end in the future")
+        refuse_future("ended_at", command.ended_at, now, "the end of the harvest")
         din = lab.new_din(uow, now)
         product = Product.harvest(
             id=new_id(),
@@ -182,11 +187,6 @@ def record_harvest(
     return HarvestResult(harvest, product, din)
 
 
-def _check_version(actual: int, expected: int, episode_id: UUID) -> None:
-    if actual != expected:
-        raise StaleVersion("episode", episode_id, expected, actual=actual)
-
-
 def _audit_update(uow: UnitOfWork, clock: Clock, product: Product, detail: str) -> None:
     record(uow, clock, AuditAction.UPDATE, "product", product.id, product.clinic_id, detail=detail)
 
@@ -230,8 +230,7 @@ def add_processing_step(
         _before_release(product)
         if command.started_at < product.collected_at:
             raise InvalidValue("started_at", "processing cannot start before the collection")
-        if command.ended_at > clock.now() + timedelta(minutes=5):
-            raise InvalidValue("ended_at", "a step cannot end in the future")
+        refuse_future("ended_at", command.ended_at, clock.now(), "the end of a step")
         step = ProcessingStep(
             id=new_id(),
             product_id=product.id,
@@ -298,8 +297,7 @@ def record_qc_result(
         now = clock.now()
         if command.measured_at < product.collected_at:
             raise InvalidValue("measured_at", "measured before the product was collected")
-        if command.measured_at > now + timedelta(minutes=5):
-            raise InvalidValue("measured_at", "a result cannot be dated in the future")
+        refuse_future("measured_at", command.measured_at, now, "a result")
         result = QcResult(
             id=new_id(),
             product_id=product.id,

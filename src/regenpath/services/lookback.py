@@ -171,7 +171,7 @@ def recall(
     return RecallResult(trace, withdrawn, tasks)
 
 
-def open_tasks(uow: UnitOfWork, clock: Clock) -> list[Task]:
+def open_tasks(uow: UnitOfWork) -> list[Task]:
     with uow:
         tasks = uow.tasks.find(TaskStatus.OPEN)
     return tasks

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from uuid import UUID
 
 from regenpath.domain.access import StaffMember
@@ -13,7 +13,7 @@ from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.custody import CustodyKind, TimelineItem, custody_event, product_timeline
 from regenpath.domain.donors import Donor
 from regenpath.domain.episodes import TransitionRequest
-from regenpath.domain.errors import InvalidValue
+from regenpath.domain.errors import InvalidValue, refuse_future
 from regenpath.domain.isbt128 import Din, parse_din
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import Patient
@@ -35,8 +35,8 @@ from regenpath.domain.quality import ProcessingStep, QcFinding, evaluate_qc
 from regenpath.domain.signatures import Signature
 from regenpath.domain.tasks import Deviation, DeviationKind
 from regenpath.services.audit import failures_recorded, record, record_search
-from regenpath.services.episodes import move_loaded
-from regenpath.services.errors import InvalidReference, NotFound, StaleVersion
+from regenpath.services.episodes import check_version, move_loaded
+from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import Clock, IdFactory, ProductQuery, UnitOfWork
 
@@ -174,10 +174,7 @@ def record_injection(
         episode = uow.episodes.get(command.episode_id)
         if episode is None:
             raise NotFound("episode", command.episode_id)
-        if episode.version != command.expected_version:
-            raise StaleVersion(
-                "episode", episode.id, command.expected_version, actual=episode.version
-            )
+        check_version(episode, command.expected_version)
         cycle = episode.current_cycle
         product = (
             uow.products.get(cycle.product_id)
@@ -187,8 +184,7 @@ def record_injection(
         if product is None or cycle is None:
             raise InvalidReference("episode_id", "this episode has no product to inject")
         now = clock.now()
-        if command.ended_at > now + timedelta(minutes=5):
-            raise InvalidValue("ended_at", "the injection cannot end in the future")
+        refuse_future("ended_at", command.ended_at, now, "the end of the injection")
         injection = InjectionRecord(
             id=new_id(),
             episode_id=episode.id,

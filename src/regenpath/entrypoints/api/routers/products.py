@@ -336,6 +336,6 @@ def trace_patient(patient_id: UUID, uow: ReadLookback, clock: ClockDep) -> Trace
 
 
 @router.get("/tasks")
-def list_tasks(uow: ReadTasks, clock: ClockDep) -> list[TaskOut]:
+def list_tasks(uow: ReadTasks) -> list[TaskOut]:
     """Open tasks (recalls) of the caller's clinics, newest first."""
-    return [TaskOut.model_validate(t) for t in lookback.open_tasks(uow, clock)]
+    return [TaskOut.model_validate(t) for t in lookback.open_tasks(uow)]
