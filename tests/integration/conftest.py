@@ -4,7 +4,7 @@ is set; each test starts from empty tables in a schema of its own worker."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +19,7 @@ from regenpath.config import Settings
 from regenpath.domain.access import Role
 from regenpath.entrypoints.app import create_app
 from tests.integration.personas import (
+    StaffClient,
     make_clinic,
     make_user,
     password_of,
@@ -96,23 +97,6 @@ def _empty_tables(application: Application) -> None:
                 connection.execute(table.delete())
 
 
-class StaffClient(TestClient):
-    """A test client signed in twice as the same person: a session cookie for the pages (its
-    CSRF token sent on every request) and a bearer token for the API. ``as_role`` gives the
-    Authorization header of the clinic's user with another role."""
-
-    tokens: dict[Role, str]
-    csrf: str
-    physician_password: str
-    clinic: dict[str, str]
-
-    def password_for(self, role: Role | str) -> str:
-        return password_of(username_of(self.clinic, Role(role)))
-
-    def as_role(self, role: Role | str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[Role(role)]}"}
-
-
 @pytest.fixture
 def clinic(application: Application) -> dict[str, str]:
     return make_clinic(application, "Riverside Spine", "America/Chicago")
@@ -137,6 +121,26 @@ def client(
         test_client.headers["Authorization"] = f"Bearer {staff[Role.PHYSICIAN]}"
         test_client.headers["X-CSRF-Token"] = test_client.csrf
         yield test_client
+
+
+@pytest.fixture
+def signed_in(
+    application: Application, clinic: dict[str, str], staff: dict[Role, str]
+) -> Iterator[Callable[[Role], TestClient]]:
+    """Another browser: ``signed_in(role)`` is a client signed in as the clinic's ``role``
+    (session cookie and CSRF header, no bearer token), for pages another role uses."""
+    opened: list[TestClient] = []
+
+    def sign_in_as(role: Role) -> TestClient:
+        browser = TestClient(create_app(application), base_url="https://testserver")
+        browser.__enter__()
+        opened.append(browser)
+        browser.headers["X-CSRF-Token"] = sign_in(browser, username_of(clinic, role))
+        return browser
+
+    yield sign_in_as
+    for browser in opened:
+        browser.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -79,3 +79,20 @@ def sign_in(client: TestClient, username: str, password: str | None = None) -> s
     token = re.search(r'name="csrf_token" value="([^"]+)"', account.text)
     assert token, account.text
     return token.group(1)
+
+
+class StaffClient(TestClient):
+    """A test client signed in twice as the same person: a session cookie for the pages (its
+    CSRF token sent on every request) and a bearer token for the API. ``as_role`` gives the
+    Authorization header of the clinic's user with another role."""
+
+    tokens: dict[Role, str]
+    csrf: str
+    physician_password: str
+    clinic: dict[str, str]
+
+    def password_for(self, role: Role | str) -> str:
+        return password_of(username_of(self.clinic, Role(role)))
+
+    def as_role(self, role: Role | str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[Role(role)]}"}

@@ -238,6 +238,8 @@ def request_bodies(
         ("POST", "/api/v1/episodes/{episode_id}/close"): {"version": 1, "password": "wrong"},
         ("POST", "/episodes/{episode_id}/transitions"): {"to": "in_evaluation", "version": "1"},
         ("POST", "/episodes/{episode_id}/close"): {"version": "1", "password": "wrong"},
+        ("POST", "/episodes/{episode_id}/harvest"): {"version": "1"},
+        ("POST", "/episodes/{episode_id}/injection"): {"version": "1"},
         ("POST", "/patients/{patient_id}/episodes"): {
             "condition_code": "M51.36",
             "condition_text": "Disc",

@@ -88,25 +88,6 @@ def test_a_refused_transition_shows_the_guards_message(
     assert client.get(f"/api/v1/episodes/{episode['id']}").json()["stage"] == "released"
 
 
-def test_a_failed_bedside_check_on_the_chart_says_stop(
-    client: TestClient, patient, episode
-) -> None:
-    released = walk(client, episode, until="released")
-    response = client.post(
-        f"/episodes/{episode['id']}/bedside-verifications",
-        data={
-            "scanned_din": client.get(
-                f"/api/v1/products/{released['cycles'][0]['product_id']}"
-            ).json()["product"]["din"],
-            "wristband_mrn": "RS-999999",
-            "wristband_birth_date": patient["birth_date"],
-            "method": "barcode_scan",
-        },
-    )
-    assert response.status_code == 409
-    assert "STOP: bedside check failed" in response.text
-
-
 def test_patient_search_finds_by_name_and_mrn(client: TestClient, patient) -> None:
     assert "HALE, Avery" in client.get("/patients?q=hale").text
     assert "HALE, Avery" in client.get("/patients?q=RS-000001").text

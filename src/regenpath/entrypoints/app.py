@@ -19,7 +19,13 @@ from regenpath.entrypoints.api import problems
 from regenpath.entrypoints.api.routers import access, clinics, episodes, patients, products
 from regenpath.entrypoints.api.security_schemas import problem_responses
 from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
-from regenpath.entrypoints.web import account_pages, oversight_pages, pages
+from regenpath.entrypoints.web import (
+    account_pages,
+    oversight_pages,
+    pages,
+    procedure_pages,
+    product_pages,
+)
 from regenpath.entrypoints.web.rendering import page_error
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -83,5 +89,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     app.include_router(account_pages.router)
     app.include_router(oversight_pages.router)
     app.include_router(pages.router)
+    app.include_router(product_pages.router)
+    app.include_router(procedure_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

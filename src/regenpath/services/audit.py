@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from regenpath.domain.audit import AuditAction, AuditEntry, AuditOutcome, SealedEntry, first_break
 from regenpath.domain.errors import DomainError, TransitionRefused
-from regenpath.services.errors import LockedOut, PermissionDenied, ServiceError
+from regenpath.services.errors import LockedOut, NotFound, PermissionDenied, ServiceError
 from regenpath.services.ports import AuditQuery, Clock, Page, UnitOfWork
 
 
@@ -96,6 +97,36 @@ def failures_recorded(
             )
             uow.commit()
         raise
+
+
+class ClinicRecord(Protocol):
+    @property
+    def id(self) -> UUID: ...
+
+    @property
+    def clinic_id(self) -> UUID: ...
+
+
+Found = TypeVar("Found", bound=ClinicRecord)
+
+
+def read_one(
+    uow: UnitOfWork,
+    clock: Clock,
+    resource_type: str,
+    resource_id: UUID,
+    load: Callable[[], Found | None],
+) -> Found:
+    """One record read through ``load`` (a repository's ``get``, called inside the unit of
+    work and scoped to the caller's clinics), recorded in the audit trail; a record outside
+    the scope is "not found"."""
+    with failures_recorded(uow, clock, AuditAction.READ, resource_type, resource_id), uow:
+        found = load()
+        if found is None:
+            raise NotFound(resource_type, resource_id)
+        record(uow, clock, AuditAction.READ, resource_type, found.id, found.clinic_id)
+        uow.commit()
+    return found
 
 
 @dataclass(frozen=True)

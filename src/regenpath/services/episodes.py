@@ -11,7 +11,7 @@ from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
 from regenpath.domain.events import DomainEvent
 from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage
 from regenpath.domain.products import CellSource, Product
-from regenpath.services.audit import failures_recorded, record, record_search
+from regenpath.services.audit import failures_recorded, read_one, record, record_search
 from regenpath.services.errors import InvalidReference, NotFound, PermissionDenied, StaleVersion
 from regenpath.services.ports import (
     Clock,
@@ -73,13 +73,7 @@ def open_episode(
 
 
 def get_episode(uow: UnitOfWork, clock: Clock, episode_id: UUID) -> Episode:
-    with failures_recorded(uow, clock, AuditAction.READ, "episode", episode_id), uow:
-        episode = uow.episodes.get(episode_id)
-        if episode is None:
-            raise NotFound("episode", episode_id)
-        record(uow, clock, AuditAction.READ, "episode", episode.id, episode.clinic_id)
-        uow.commit()
-    return episode
+    return read_one(uow, clock, "episode", episode_id, lambda: uow.episodes.get(episode_id))
 
 
 def list_episodes(uow: UnitOfWork, clock: Clock, query: EpisodeQuery) -> Page[EpisodeSummary]:

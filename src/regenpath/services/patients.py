@@ -8,7 +8,7 @@ from uuid import UUID
 
 from regenpath.domain.audit import AuditAction
 from regenpath.domain.patients import CORRECTABLE_FIELDS, AdministrativeSex, Patient
-from regenpath.services.audit import failures_recorded, record, record_search
+from regenpath.services.audit import failures_recorded, read_one, record, record_search
 from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
 from regenpath.services.ports import Clock, IdFactory, Page, PatientQuery, UnitOfWork
 
@@ -55,13 +55,7 @@ def register_patient(
 
 
 def get_patient(uow: UnitOfWork, clock: Clock, patient_id: UUID) -> Patient:
-    with failures_recorded(uow, clock, AuditAction.READ, "patient", patient_id), uow:
-        patient = uow.patients.get(patient_id)
-        if patient is None:
-            raise NotFound("patient", patient_id)
-        record(uow, clock, AuditAction.READ, "patient", patient.id, patient.clinic_id)
-        uow.commit()
-    return patient
+    return read_one(uow, clock, "patient", patient_id, lambda: uow.patients.get(patient_id))
 
 
 def update_patient(

@@ -12,7 +12,7 @@ from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.custody import CustodyKind, TimelineItem, custody_event, product_timeline
 from regenpath.domain.donors import Donor
-from regenpath.domain.episodes import TransitionRequest
+from regenpath.domain.episodes import Episode, TransitionRequest
 from regenpath.domain.errors import InvalidValue, refuse_future
 from regenpath.domain.isbt128 import Din, parse_din
 from regenpath.domain.pathway import Stage
@@ -34,7 +34,7 @@ from regenpath.domain.products import (
 from regenpath.domain.quality import ProcessingStep, QcFinding, evaluate_qc
 from regenpath.domain.signatures import Signature
 from regenpath.domain.tasks import Deviation, DeviationKind
-from regenpath.services.audit import failures_recorded, record, record_search
+from regenpath.services.audit import failures_recorded, read_one, record, record_search
 from regenpath.services.episodes import check_version, move_loaded
 from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.lab import LabSettings
@@ -320,6 +320,59 @@ def product_record(
         record(uow, clock, AuditAction.READ, "product", product.id, product.clinic_id)
         uow.commit()
     return detail
+
+
+def get_product(uow: UnitOfWork, clock: Clock, product_id: UUID) -> Product:
+    return read_one(uow, clock, "product", product_id, lambda: uow.products.get(product_id))
+
+
+@dataclass(frozen=True)
+class ProcedureRoom:
+    """What the procedure room needs on one screen: whose episode, which product, and whether
+    the bedside check has passed for it (BED-1)."""
+
+    episode: Episode
+    patient: Patient
+    product: Product | None
+    status: ProductStatus | None
+    latest_check: BedsideVerification | None
+    injection: InjectionRecord | None
+
+    @property
+    def din(self) -> Din | None:
+        return parse_din(self.product.din) if self.product is not None else None
+
+    @property
+    def cleared_to_inject(self) -> bool:
+        return self.latest_check is not None and self.latest_check.passed
+
+
+def procedure_room(uow: UnitOfWork, clock: Clock, episode_id: UUID) -> ProcedureRoom:
+    with failures_recorded(uow, clock, AuditAction.READ, "episode", episode_id), uow:
+        episode = uow.episodes.get(episode_id)
+        if episode is None:
+            raise NotFound("episode", episode_id)
+        patient = uow.patients.get(episode.patient_id)
+        assert patient is not None, "an episode's patient is in its clinic"
+        cycle = episode.current_cycle
+        product = (
+            uow.products.get(cycle.product_id)
+            if cycle is not None and cycle.product_id is not None
+            else None
+        )
+        room = ProcedureRoom(
+            episode=episode,
+            patient=patient,
+            product=product,
+            status=product.status_at(clock.now()) if product is not None else None,
+            latest_check=(
+                uow.products.latest_verification(product.id) if product is not None else None
+            ),
+            injection=uow.lab.injection_of(product.id) if product is not None else None,
+        )
+        record(uow, clock, AuditAction.READ, "episode", episode.id, episode.clinic_id)
+        uow.commit()
+    return room
 
 
 # The lab's worklist columns, in the order work flows through them.

@@ -215,7 +215,7 @@ class SqlLabRecordRepository(_Scoped):
                 ProcessingStepRow.clinic_id,
             ).group_by(ProcessingStepRow.product_id)
         )
-        return {product_id: int(count) for product_id, count in rows.tuples()}
+        return {product_id: int(count) for product_id, count in rows}
 
     def add_qc(self, result: QcResult) -> None:
         self._add(QcResultRow, result)

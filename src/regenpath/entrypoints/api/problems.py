@@ -127,7 +127,9 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(NotFound)
-    async def not_found(request: Request, error: NotFound) -> JSONResponse:
+    async def not_found(request: Request, error: NotFound) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, 404, "Not found.")
         return problem(request, 404, "not-found", "Not found", str(error), resource=error.resource)
 
     @app.exception_handler(StaleVersion)

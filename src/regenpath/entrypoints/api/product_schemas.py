@@ -19,6 +19,7 @@ from regenpath.domain.procedures import (
     Guidance,
     HarvestSite,
     HarvestSource,
+    InjectionSite,
     Side,
 )
 from regenpath.domain.products import (
@@ -31,6 +32,8 @@ from regenpath.domain.products import (
 from regenpath.domain.quality import ProcessingKind, QcOutcome, QcTest
 from regenpath.domain.signatures import SignatureMeaning
 from regenpath.entrypoints.api.schemas import Out, Strict, Text
+from regenpath.services.lab import RecordHarvest
+from regenpath.services.products import RecordInjection
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
 Password = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -85,6 +88,11 @@ class HarvestIn(Strict):
     anticoagulants_reviewed: bool = Field(
         description="Pre-harvest checklist: anticoagulants and bleeding risk reviewed (EX-5)."
     )
+
+    def command(self, episode_id: UUID) -> RecordHarvest:
+        """The use case's command, for the API route and the harvest page alike."""
+        details = self.model_dump(exclude={"version"})
+        return RecordHarvest(episode_id=episode_id, expected_version=self.version, **details)
 
 
 class HarvestOut(BaseModel):
@@ -315,6 +323,19 @@ class InjectionIn(Strict):
     started_at: AwareDatetime
     ended_at: AwareDatetime
     image_references: list[Text] = Field(default_factory=list, max_length=50)
+
+    def command(self, episode_id: UUID) -> RecordInjection:
+        """The use case's command, for the API route and the procedure-room page alike."""
+        return RecordInjection(
+            episode_id=episode_id,
+            expected_version=self.version,
+            guidance=self.guidance,
+            approach=self.approach,
+            sites=[InjectionSite(**site.model_dump()) for site in self.sites],
+            started_at=self.started_at,
+            ended_at=self.ended_at,
+            image_references=self.image_references,
+        )
 
 
 class InjectionOut(BaseModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
@@ -12,10 +11,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from regenpath.domain.access import Action, Resource, is_permitted
 from regenpath.domain.episodes import Episode, Laterality
-from regenpath.domain.errors import InvalidValue, TransitionRefused
+from regenpath.domain.errors import InvalidValue
 from regenpath.domain.pathway import PATHWAY_ORDER, Stage, allowed_transitions
 from regenpath.domain.patients import AdministrativeSex
-from regenpath.domain.products import CellSource, VerificationMethod
+from regenpath.domain.products import CellSource
 from regenpath.domain.signatures import SignatureMeaning
 from regenpath.entrypoints.deps import (
     AppDep,
@@ -26,7 +25,6 @@ from regenpath.entrypoints.deps import (
     signed_in_staff,
 )
 from regenpath.entrypoints.web.access import (
-    CheckAtBedside,
     CreateEpisodes,
     CreatePatients,
     MoveEpisodes,
@@ -34,16 +32,12 @@ from regenpath.entrypoints.web.access import (
     ReadPatients,
 )
 from regenpath.entrypoints.web.account_pages import home_of
-from regenpath.entrypoints.web.rendering import templates
+from regenpath.entrypoints.web.forms import REFUSALS, FormReader, explain
+from regenpath.entrypoints.web.rendering import clinic_zones, templates
 from regenpath.services import clinics, episodes, patients, products, signatures
 from regenpath.services.errors import (
     DuplicateValue,
     InvalidReference,
-    LockedOut,
-    NotFound,
-    PermissionDenied,
-    StaleVersion,
-    WrongPassword,
 )
 from regenpath.services.ports import Clock, EpisodeQuery, PatientQuery, UnitOfWork
 
@@ -53,10 +47,6 @@ T = TypeVar("T")
 
 def _is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _clinic_zones(uow: UnitOfWork) -> dict[UUID, str]:
-    return {c.id: c.time_zone for c in clinics.list_clinics(uow)}
 
 
 @router.get("/", dependencies=[Depends(public)])
@@ -88,7 +78,7 @@ def worklist(
         "stage": stage,
         "clinic_id": clinic_id,
         "page": page,
-        "zones": _clinic_zones(uow),
+        "zones": clinic_zones(uow),
     }
     if _is_htmx(request):
         return templates.TemplateResponse(request, "partials/worklist_table.html", context)
@@ -174,12 +164,12 @@ def register_patient(
         "birth_date": birth_date,
         "sex": sex,
     }
-    errors: dict[str, str] = {}
-    parsed_clinic = _parse(UUID, clinic_id, "clinic_id", "choose a clinic", errors)
-    parsed_birth = _parse(date.fromisoformat, birth_date, "birth_date", "use YYYY-MM-DD", errors)
-    parsed_sex = _parse(AdministrativeSex, sex, "sex", "choose one", errors)
-    if errors:
-        return _patient_form(request, uow, values, errors, status_code=422)
+    form = FormReader()
+    parsed_clinic = form.parse(UUID, clinic_id, "clinic_id", "choose a clinic")
+    parsed_birth = form.day(birth_date, "birth_date")
+    parsed_sex = form.choice(AdministrativeSex, sex, "sex")
+    if not form.ok:
+        return _patient_form(request, uow, values, form.errors, status_code=422)
     assert parsed_clinic and parsed_birth and parsed_sex
     try:
         patient = patients.register_patient(
@@ -200,16 +190,6 @@ def register_patient(
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
 
 
-def _parse(
-    convert: Callable[[str], T], raw: str, field: str, message: str, errors: dict[str, str]
-) -> T | None:
-    try:
-        return convert(raw.strip())
-    except ValueError:
-        errors[field] = message
-        return None
-
-
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def chart(request: Request, patient_id: UUID, uow: ReadPatients, clock: ClockDep) -> Response:
     return _chart(request, uow, clock, patient_id)
@@ -225,10 +205,7 @@ def _chart(
     refusal: dict[UUID, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    try:
-        patient = patients.get_patient(uow, clock, patient_id)
-    except NotFound:
-        return _not_found(request)
+    patient = patients.get_patient(uow, clock, patient_id)
     clinic = clinics.get_clinic(uow, patient.clinic_id)
     page = episodes.list_episodes(uow, clock, EpisodeQuery(patient_id=patient.id, limit=200))
     cards = [
@@ -249,6 +226,11 @@ def _chart(
     )
 
 
+# Stages reached through their record, not a button: the harvest record, the lab's finished
+# processing, the signed release, the injection record (each on its own page).
+MOVED_BY_RECORDS = frozenset({Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED})
+
+
 def _episode_card(
     uow: UnitOfWork,
     clock: Clock,
@@ -264,7 +246,9 @@ def _episode_card(
     clinic = episode.clinic_id
     role = (uow.scope.roles or {}).get(clinic)
     transitions = [
-        t for t in allowed_transitions(episode.stage) if uow.scope.may_move_to(clinic, t.target)
+        t
+        for t in allowed_transitions(episode.stage)
+        if uow.scope.may_move_to(clinic, t.target) and t.target not in MOVED_BY_RECORDS
     ]
     return {
         "episode": episode,
@@ -272,8 +256,7 @@ def _episode_card(
         "zone": clinics.get_clinic(uow, clinic).time_zone,
         "transitions": transitions,
         "may_close": any(t.target is Stage.COMPLETED for t in transitions),
-        "may_check_at_bedside": role is not None
-        and is_permitted(role, Action.CREATE, Resource.BEDSIDE_VERIFICATION),
+        "may_harvest": role is not None and is_permitted(role, Action.CREATE, Resource.HARVEST),
         "timeline": episodes.episode_timeline(uow, clock, episode.id),
         "signatures": (
             signatures.episode_signatures(uow, clock, episode.id)
@@ -288,7 +271,6 @@ def _episode_card(
             and cycle.cell_source is CellSource.ALLOGENEIC
             else []
         ),
-        "methods": list(VerificationMethod),
         "refusal": refusal,
         "notice": notice,
     }
@@ -306,8 +288,8 @@ def open_episode(
     target_site: Annotated[str, Form(max_length=100)] = "",
     laterality: Annotated[str, Form(max_length=20)] = "not_applicable",
 ) -> Response:
-    errors: dict[str, str] = {}
-    side = _parse(Laterality, laterality, "laterality", "choose a side", errors)
+    form = FormReader()
+    side = form.choice(Laterality, laterality, "laterality")
     if side is not None:
         try:
             episodes.open_episode(
@@ -323,9 +305,9 @@ def open_episode(
                 ),
             )
         except (InvalidValue, InvalidReference) as error:
-            errors[error.field] = error.message
-    if errors:
-        return _chart(request, uow, clock, patient_id, errors=errors, status_code=422)
+            form.errors[error.field] = error.message
+    if not form.ok:
+        return _chart(request, uow, clock, patient_id, errors=form.errors, status_code=422)
     return RedirectResponse(f"/patients/{patient_id}", status_code=303)
 
 
@@ -344,10 +326,7 @@ def transition(
     product_id: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     refusal: str | None = None
-    try:
-        episode = episodes.get_episode(uow, clock, episode_id)
-    except NotFound:
-        return _not_found(request)
+    episode = episodes.get_episode(uow, clock, episode_id)
     try:
         episodes.transition_episode(
             uow,
@@ -362,14 +341,8 @@ def transition(
                 product_id=UUID(product_id) if product_id else None,
             ),
         )
-    except TransitionRefused as error:
-        refusal = " ".join(f.message for f in error.failures)
-    except StaleVersion:
-        refusal = "Someone else updated this episode meanwhile; this is the current state."
-    except PermissionDenied as error:
-        refusal = f"Not allowed: {error.message}."
-    except (InvalidReference, ValueError) as error:
-        refusal = f"That request was not valid: {error}."
+    except REFUSALS as error:
+        refusal = explain(error)
     return _after_episode_change(request, uow, clock, episode.patient_id, episode_id, refusal)
 
 
@@ -384,10 +357,7 @@ def close_episode(
     meaning: Annotated[str, Form(max_length=20)] = "responsibility",
     statement: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    try:
-        episode = episodes.get_episode(uow, app.clock, episode_id)
-    except NotFound:
-        return _not_found(request)
+    episode = episodes.get_episode(uow, app.clock, episode_id)
     refusal = notice = None
     try:
         signatures.close_episode(
@@ -405,16 +375,8 @@ def close_episode(
                 statement=statement.strip() or None,
             ),
         )
-    except WrongPassword:
-        refusal = "The password is not right; the episode was not closed."
-    except LockedOut as error:
-        refusal = f"Not signed: {error}."
-    except TransitionRefused as error:
-        refusal = " ".join(f.message for f in error.failures)
-    except StaleVersion:
-        refusal = "Someone else updated this episode meanwhile; this is the current state."
-    except ValueError as error:
-        refusal = f"That request was not valid: {error}."
+    except REFUSALS as error:
+        refusal = explain(error)
     else:
         notice = "Episode closed and signed."
     return _after_episode_change(
@@ -442,56 +404,3 @@ def _after_episode_change(
             request, uow, clock, patient_id, refusal={episode_id: refusal}, status_code=status_code
         )
     return RedirectResponse(f"/patients/{patient_id}#episode-{episode_id}", status_code=303)
-
-
-@router.post("/episodes/{episode_id}/bedside-verifications", response_class=HTMLResponse)
-def bedside_check(
-    request: Request,
-    episode_id: UUID,
-    uow: CheckAtBedside,
-    clock: ClockDep,
-    ids: IdsDep,
-    scanned_din: Annotated[str, Form(max_length=20)] = "",
-    wristband_mrn: Annotated[str, Form(max_length=64)] = "",
-    wristband_birth_date: Annotated[str, Form(max_length=10)] = "",
-    method: Annotated[str, Form(max_length=20)] = "",
-    second_verifier: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    try:
-        episode = episodes.get_episode(uow, clock, episode_id)
-    except NotFound:
-        return _not_found(request)
-    refusal = notice = None
-    try:
-        outcome = products.verify_at_bedside(
-            uow,
-            clock,
-            ids,
-            signed_in_staff(request),
-            products.BedsideCheck(
-                episode_id=episode_id,
-                scanned_din=scanned_din,
-                wristband_mrn=wristband_mrn,
-                wristband_birth_date=date.fromisoformat(wristband_birth_date.strip()),
-                method=VerificationMethod(method),
-                second_verifier=second_verifier,
-            ),
-        )
-    except (InvalidReference, InvalidValue) as error:
-        refusal = f"The bedside check could not be recorded: {error.message}."
-    except ValueError as error:
-        refusal = f"The bedside check could not be recorded: {error}."
-    else:
-        if outcome.mismatches:
-            refusal = "STOP: bedside check failed — " + "; ".join(outcome.mismatches) + "."
-        else:
-            notice = "Bedside check passed: patient and product match."
-    return _after_episode_change(
-        request, uow, clock, episode.patient_id, episode_id, refusal, notice
-    )
-
-
-def _not_found(request: Request) -> Response:
-    return templates.TemplateResponse(
-        request, "error.html", {"status": 404, "message": "Not found."}, status_code=404
-    )

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 
 from regenpath.domain.access import Action, Resource, StaffMember
+from regenpath.domain.isbt128 import parse_din
 from regenpath.domain.pathway import Stage
+from regenpath.services import clinics
+from regenpath.services.ports import UnitOfWork
 
 
 def _signed_in(request: Request) -> dict[str, Any]:
@@ -73,6 +79,33 @@ def stage_label(value: Stage | str) -> str:
     return Stage(value).label
 
 
+def words(value: StrEnum | str | None) -> str:
+    """A code as words: ``posterior_iliac_crest`` -> ``posterior iliac crest``; an enum with a
+    clinic ``label`` says that instead."""
+    if value is None:
+        return ""
+    label = getattr(value, "label", None)
+    return str(label) if isinstance(label, str) else str(value).replace("_", " ")
+
+
+def eye_readable(din_code: str) -> str:
+    """A stored 13-character DIN as printed: grouped, with its check character (ISBT-2)."""
+    return parse_din(din_code).eye_readable
+
+
+def choices(members: Iterable[StrEnum]) -> list[tuple[str, str]]:
+    """A select's options: (code, words)."""
+    return [(m.value, words(m)) for m in members]
+
+
+def clinic_zones(uow: UnitOfWork) -> dict[UUID, str]:
+    """Each clinic's time zone: every time on a page is the clinic's local time."""
+    return {c.id: c.time_zone for c in clinics.list_clinics(uow)}
+
+
 templates.env.filters["local_time"] = local_time
 templates.env.filters["stage_label"] = stage_label
+templates.env.filters["words"] = words
+templates.env.filters["din"] = eye_readable
 templates.env.globals["WAITING_FOR"] = WAITING_FOR
+templates.env.globals["choices"] = choices

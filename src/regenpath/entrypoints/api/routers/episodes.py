@@ -6,7 +6,6 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, status
 
 from regenpath.domain.pathway import Stage
-from regenpath.domain.procedures import InjectionSite
 from regenpath.entrypoints.api.access import (
     CheckAtBedside,
     CreateEpisodes,
@@ -139,14 +138,8 @@ def record_harvest(
     episode_id: UUID, body: HarvestIn, uow: RecordHarvests, request: Request, app: AppDep
 ) -> HarvestOut:
     """The harvest record: makes the product with its DIN and moves the cycle to harvested."""
-    details = body.model_dump(exclude={"version"})
     result = lab.record_harvest(
-        uow,
-        app.clock,
-        app.new_id,
-        app.lab,
-        signed_in_staff(request),
-        lab.RecordHarvest(episode_id=episode_id, expected_version=body.version, **details),
+        uow, app.clock, app.new_id, app.lab, signed_in_staff(request), body.command(episode_id)
     )
     return HarvestOut(
         harvest_id=result.harvest.id,
@@ -166,20 +159,7 @@ def record_injection(
     """The injection record: needs a passed bedside check (BED-1) and a released, unexpired
     product (DON-7, EXP-1); administers the product and moves the cycle to recovery."""
     injection = products.record_injection(
-        uow,
-        app.clock,
-        app.new_id,
-        signed_in_staff(request),
-        products.RecordInjection(
-            episode_id=episode_id,
-            expected_version=body.version,
-            guidance=body.guidance,
-            approach=body.approach,
-            sites=[InjectionSite(**site.model_dump()) for site in body.sites],
-            started_at=body.started_at,
-            ended_at=body.ended_at,
-            image_references=body.image_references,
-        ),
+        uow, app.clock, app.new_id, signed_in_staff(request), body.command(episode_id)
     )
     episode = episodes.get_episode(uow, app.clock, episode_id)
     return InjectionOut(
