@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from regenpath.domain.access import Role
 from regenpath.domain.isbt128 import parse_din
-from tests.integration.pathway import harvest, walk
+from tests.integration.pathway import harvest, process, walk
 from tests.integration.test_api_products import donor_with_products
 from tests.support import START
 
@@ -296,3 +296,20 @@ def test_the_new_pages_carry_no_inline_script(client: TestClient, signed_in, epi
         assert response.status_code == 200, path
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", response.text) == [], path
         assert not re.search(r"\son[a-z]+=|\sstyle=", response.text), path
+
+
+def test_an_expired_product_in_quarantine_can_only_be_rejected(
+    client: TestClient, signed_in, episode, clock
+) -> None:
+    product = harvest(client, walk(client, episode, until="planned"))
+    process(client, product["id"])
+    clock.advance(hours=49)  # BMAC: 48 hours' hold (EXP-1)
+    lab = signed_in(Role.LAB_TECHNICIAN)
+    page = lab.get(f"/products/{product['id']}").text
+    assert "Expired: reject and discard" in page
+    assert "Sign and release" not in page
+    password = client.password_for(Role.LAB_TECHNICIAN)  # type: ignore[attr-defined]
+    rejected = {"decision": "reject", "password": password, "reason": "Expired before release"}
+    page = submit(lab, f"/products/{product['id']}/release", rejected)
+    assert "Rejected under your electronic signature" in page.text
+    assert 'data-status="discarded"' in page.text
