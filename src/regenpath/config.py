@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
             "The ISBT 128 facility identification number (FIN) that starts every DIN; "
             "use the one ICCBBA assigned to the clinic (ISBT-1)."
         ),
+    )
+    eligibility_ruleset: Path | None = Field(
+        default=None,
+        description="A clinic's own eligibility ruleset (TOML); the shipped default if unset.",
     )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
     secret_key: SecretStr = Field(

@@ -29,6 +29,14 @@ from regenpath.domain.products import (
 _ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
 
 
+def icd10cm_code(text: str, field: str = "condition_code") -> str:
+    """The code in its stored form (upper case, no spaces); anything else is refused."""
+    code = text.strip().upper()
+    if not _ICD10CM.match(code):
+        raise InvalidValue(field, f"{text!r} is not an ICD-10-CM code")
+    return code
+
+
 class Laterality(StrEnum):
     LEFT = "left"
     RIGHT = "right"
@@ -96,9 +104,7 @@ class Episode:
         laterality: Laterality,
         now: datetime,
     ) -> Episode:
-        code = condition_code.strip().upper()
-        if not _ICD10CM.match(code):
-            raise InvalidValue("condition_code", f"{condition_code!r} is not an ICD-10-CM code")
+        code = icd10cm_code(condition_code)
         if not condition_text.strip():
             raise InvalidValue("condition_text", "describe the condition")
         if not target_site.strip():

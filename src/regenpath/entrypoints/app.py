@@ -16,7 +16,14 @@ from regenpath import __version__
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.entrypoints import headers
 from regenpath.entrypoints.api import problems
-from regenpath.entrypoints.api.routers import access, clinics, episodes, patients, products
+from regenpath.entrypoints.api.routers import (
+    access,
+    clinics,
+    eligibility,
+    episodes,
+    patients,
+    products,
+)
 from regenpath.entrypoints.api.security_schemas import problem_responses
 from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
 from regenpath.entrypoints.web import (
@@ -63,6 +70,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     api.include_router(episodes.router)
     api.include_router(access.router)
     api.include_router(products.router)
+    api.include_router(eligibility.router)
     app.include_router(api)
 
     @app.exception_handler(LoginRequired)
