@@ -10,33 +10,16 @@ from playwright.sync_api import expect
 
 from regenpath.domain.access import Role
 from regenpath.domain.isbt128 import parse_din
-from tests.integration.pathway import walk
+from tests.integration.pathway import new_episode, walk
 from tests.support import TestClock
 
 
 def test_release_then_a_wrong_wristband_stops_then_the_right_one_clears_the_injection(
     page_as, staff_api, server_url: str, server_clock: TestClock
 ) -> None:
-    patient = staff_api.post(
-        "/api/v1/patients",
-        json={
-            "clinic_id": staff_api.clinic["id"],
-            "mrn": "RS-E2E-BED",
-            "family_name": "Ashdown",
-            "given_name": "Marlowe",
-            "birth_date": "1966-09-14",
-            "sex": "male",
-        },
-    ).json()
-    episode = staff_api.post(
-        "/api/v1/episodes",
-        json={
-            "patient_id": patient["id"],
-            "condition_code": "M51.36",
-            "condition_text": "Lumbar disc degeneration",
-            "target_site": "L4-L5 disc",
-        },
-    ).json()
+    patient, episode = new_episode(
+        staff_api, "RS-E2E-BED", "Ashdown", "Marlowe", "1966-09-14", "male"
+    )
     processed = walk(staff_api, episode, until="processed")
     product_id = processed["cycles"][-1]["product_id"]
     din = parse_din(staff_api.get(f"/api/v1/products/{product_id}").json()["product"]["din"])

@@ -32,6 +32,33 @@ AUTOLOGOUS_STAGES = (
 )
 
 
+def new_episode(
+    client: TestClient, mrn: str, family: str, given: str, born: str, sex: str = "female"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A patient of the client's clinic with a lumbar-disc episode: (patient, episode)."""
+    patient: dict[str, Any] = client.post(
+        "/api/v1/patients",
+        json={
+            "clinic_id": client.clinic["id"],  # type: ignore[attr-defined]
+            "mrn": mrn,
+            "family_name": family,
+            "given_name": given,
+            "birth_date": born,
+            "sex": sex,
+        },
+    ).json()
+    episode: dict[str, Any] = client.post(
+        "/api/v1/episodes",
+        json={
+            "patient_id": patient["id"],
+            "condition_code": "M51.36",
+            "condition_text": "Lumbar disc degeneration",
+            "target_site": "L4-L5 disc",
+        },
+    ).json()
+    return patient, episode
+
+
 def at(minutes: float = 0) -> str:
     return (START + timedelta(minutes=minutes)).isoformat()
 
@@ -42,10 +69,85 @@ def mover(to: str) -> Role:
     return Role.PHYSICIAN if Role.PHYSICIAN in allowed else sorted(allowed)[0]
 
 
+# An unremarkable lumbar-disc assessment: every rule answered, nothing found (EL-*, EX-*).
+ELIGIBLE_SPINE: dict[str, Any] = {
+    "region": "spine",
+    "condition_code": "M51.36",
+    "age_years": 57,
+    "sex": "female",
+    "symptom_onset": "2025-01-15",
+    "back_pain_nrs": 6,
+    "leg_pain_nrs": 2,
+    "odi": 42,
+    "conservative_care": [{"kind": "physiotherapy", "months": 8, "result": "no_relief"}],
+    "imaging": {
+        "modality": "mri",
+        "taken_on": "2026-01-10",
+        "pfirrmann_grade": 4,
+        "modic_type": 1,
+        "disc_height_pct": 70,
+        "levels_affected": 1,
+    },
+    "facet_ruled_out": True,
+    "si_joint_ruled_out": True,
+    "spondylolisthesis_grade": 0,
+    "active_infection": False,
+    "active_malignancy": False,
+    "immunosuppressants": False,
+    "pregnant_or_breastfeeding": False,
+    "steroid_injections": [],
+    "severe_anaemia": False,
+    "bleeding_disorder": False,
+    "anticoagulants": False,
+    "diabetes": "none",
+    "uncontrolled_hypertension": False,
+    "serious_systemic_disease": False,
+    "height_cm": 168,
+    "weight_kg": 66,
+    "osteoporosis": False,
+    "prior_surgery_at_index": False,
+    "prior_intradiscal_injection": False,
+    "prior_cell_therapy": False,
+    "substance_abuse": False,
+    "severe_depression": False,
+    "hiv_or_chronic_hepatitis": False,
+    "septic_arthritis": [],
+    "medications": [],
+    "smoking": "never",
+}
+
+
+def assess(client: TestClient, episode: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """The physician records the assessment (ELIGIBLE_SPINE with ``changes``)."""
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/assessments",
+        json=ELIGIBLE_SPINE | changes,
+        headers=client.as_role(Role.PHYSICIAN),  # type: ignore[attr-defined]
+    )
+    assert response.status_code == 201, response.text
+    recorded: dict[str, Any] = response.json()
+    return recorded
+
+
+def decide(client: TestClient, episode: dict[str, Any], **body: Any) -> Any:
+    return client.post(
+        f"/api/v1/episodes/{episode['id']}/eligibility/decision",
+        json={"version": episode["version"], "decision": "accept"} | body,
+        headers=client.as_role(Role.PHYSICIAN),  # type: ignore[attr-defined]
+    )
+
+
 def move(client: TestClient, episode: dict[str, Any], to: str, **extra: Any) -> dict[str, Any]:
-    """Move the episode as the person whose step it is (STAGE_ROLES); closing is signed."""
+    """Move the episode as the person whose step it is (STAGE_ROLES); closing is signed, and
+    eligibility is the physician's decision on an (unremarkable) assessment."""
     if to == "completed":
         return close(client, episode, **extra)
+    if to == "eligible":
+        assess(client, episode)
+        response = decide(client, episode)
+        assert response.status_code == 200, response.text
+        moved: dict[str, Any] = response.json()["episode"]
+        return moved
     response = client.post(
         f"/api/v1/episodes/{episode['id']}/transitions",
         json={"to": to, "version": episode["version"], **extra},

@@ -238,6 +238,12 @@ def request_bodies(
         ("POST", "/api/v1/episodes/{episode_id}/close"): {"version": 1, "password": "wrong"},
         ("POST", "/episodes/{episode_id}/transitions"): {"to": "in_evaluation", "version": "1"},
         ("POST", "/episodes/{episode_id}/close"): {"version": "1", "password": "wrong"},
+        ("POST", "/api/v1/episodes/{episode_id}/assessments"): pathway.ELIGIBLE_SPINE,
+        ("POST", "/api/v1/episodes/{episode_id}/eligibility/decision"): {
+            "version": 1,
+            "decision": "accept",
+        },
+        ("POST", "/api/v1/eligibility/evaluate"): {"region": "knee"},
         ("POST", "/episodes/{episode_id}/harvest"): {"version": "1"},
         ("POST", "/episodes/{episode_id}/injection"): {"version": "1"},
         ("POST", "/patients/{patient_id}/episodes"): {

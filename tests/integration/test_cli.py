@@ -106,6 +106,7 @@ def test_the_demo_is_the_same_for_the_same_seed(tmp_path: Path) -> None:
             patient_count=25,
             as_of=date(2026, 6, 30),
             lab_settings=application.lab,
+            ruleset=application.ruleset,
             hasher=FAST_HASHER,
         )
         dumps.append(summary_of(application))
@@ -123,6 +124,7 @@ def test_the_demo_spreads_patients_over_every_stage_on_each_database(
         patient_count=200,
         as_of=date(2026, 6, 30),
         lab_settings=application.lab,
+        ruleset=application.ruleset,
         hasher=application.hasher,
     )
     assert summary.patients == 200

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
+from regenpath.domain.assessment import (
+    Assessment,
+    CareKind,
+    CareResult,
+    ConservativeCare,
+    DiabetesControl,
+    Imaging,
+    ImagingModality,
+    SmokingStatus,
+    TargetRegion,
+)
+from regenpath.domain.eligibility import Verdict
 from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
+from regenpath.domain.evaluation import DecisionKind, EligibilityRecord
 from regenpath.domain.isbt128 import Din
 from regenpath.domain.pathway import Stage
+from regenpath.domain.patients import AdministrativeSex
 from regenpath.domain.procedures import (
     Approach,
     Guidance,
@@ -130,10 +145,34 @@ def passed_check(
     )
 
 
+def eligible_decision(episode: Episode, final: Verdict = Verdict.ELIGIBLE) -> EligibilityRecord:
+    """The physician's accepted verdict on the episode's assessment (services/evaluation.py)."""
+    return EligibilityRecord(
+        id=UUID(int=0xE1),
+        clinic_id=episode.clinic_id,
+        episode_id=episode.id,
+        assessment_version=1,
+        ruleset_version="test",
+        kind=DecisionKind.ACCEPTED,
+        computed=final,
+        findings=(),
+        decided_at=START,
+        decided_by="Dr Test",
+        final=final,
+    )
+
+
+def request_to(episode: Episode, stage: Stage, **fields: Any) -> TransitionRequest:
+    """A request to ``stage``; eligibility comes with the physician's decision, as it must."""
+    if stage is Stage.ELIGIBLE:
+        fields.setdefault("eligibility", eligible_decision(episode))
+    return TransitionRequest(to=stage, **fields)
+
+
 def consented_episode(ids: SequentialIds | None = None) -> Episode:
     episode = new_episode(ids)
     for stage in (Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED):
-        episode.transition(TransitionRequest(to=stage), START)
+        episode.transition(request_to(episode, stage), START)
     return episode
 
 
@@ -151,3 +190,63 @@ def released_autologous(ids: SequentialIds) -> tuple[Episode, Product]:
     product.release(START, [])
     episode.transition(TransitionRequest(to=Stage.RELEASED, product=product), START)
     return episode, product
+
+
+# Nothing remarkable: every question answered, nothing found.
+HISTORY: dict[str, Any] = {
+    "active_infection": False,
+    "active_malignancy": False,
+    "immunosuppressants": False,
+    "pregnant_or_breastfeeding": False,
+    "steroid_injections": (),
+    "intra_articular_injections": (),
+    "severe_anaemia": False,
+    "bleeding_disorder": False,
+    "anticoagulants": False,
+    "diabetes": DiabetesControl.NONE,
+    "uncontrolled_hypertension": False,
+    "serious_systemic_disease": False,
+    "height_cm": 170.0,
+    "weight_kg": 70.0,
+    "osteoporosis": False,
+    "prior_surgery_at_index": False,
+    "prior_intradiscal_injection": False,
+    "prior_cell_therapy": False,
+    "substance_abuse": False,
+    "severe_depression": False,
+    "hiv_or_chronic_hepatitis": False,
+    "septic_arthritis": (),
+    "medications": (),
+    "smoking": SmokingStatus.NEVER,
+}
+SPINE = Assessment(
+    region=TargetRegion.SPINE,
+    age_years=45,
+    sex=AdministrativeSex.FEMALE,
+    symptom_onset=date(2025, 1, 15),
+    back_pain_nrs=6,
+    leg_pain_nrs=2,
+    odi=40,
+    conservative_care=(ConservativeCare(CareKind.PHYSIOTHERAPY, 8, CareResult.NO_RELIEF),),
+    imaging=Imaging(
+        ImagingModality.MRI,
+        date(2026, 1, 10),
+        pfirrmann_grade=4,
+        modic_type=1,
+        disc_height_pct=70,
+        levels_affected=1,
+    ),
+    facet_ruled_out=True,
+    si_joint_ruled_out=True,
+    spondylolisthesis_grade=0,
+    **HISTORY,
+)
+KNEE = Assessment(
+    region=TargetRegion.KNEE,
+    age_years=55,
+    sex=AdministrativeSex.MALE,
+    pain_nrs=6,
+    conservative_care=(ConservativeCare(CareKind.MEDICATION, 3, CareResult.PARTIAL_RELIEF),),
+    imaging=Imaging(ImagingModality.XRAY, date(2026, 2, 1), kellgren_lawrence_grade=2),
+    **HISTORY,
+)

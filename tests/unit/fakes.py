@@ -10,6 +10,7 @@ from uuid import UUID
 
 from regenpath.domain.audit import GENESIS, AuditEntry, SealedEntry, seal
 from regenpath.domain.episodes import Episode
+from regenpath.domain.evaluation import EligibilityRecord, RecordedAssessment
 from regenpath.domain.pathway import OPEN_STAGES, Stage
 from regenpath.domain.patients import Clinic, Patient
 from regenpath.domain.products import BedsideVerification, CellSource, Product, ProductStatus
@@ -35,6 +36,8 @@ class FakeStore:
         self.verifications: list[BedsideVerification] = []
         self.timeline: list[TimelineEntry] = []
         self.audit: list[SealedEntry] = []
+        self.assessments: list[RecordedAssessment] = []
+        self.decisions: list[EligibilityRecord] = []
 
 
 class _Repo:
@@ -173,6 +176,25 @@ class FakeAuditLog:
         return (len(self.store.audit), self.store.audit[-1].hash if self.store.audit else GENESIS)
 
 
+class FakeEvaluations(_Repo):
+    def add_assessment(self, recorded: RecordedAssessment) -> None:
+        self.store.assessments.append(recorded)
+
+    def assessments(self, episode_id: UUID) -> list[RecordedAssessment]:
+        found = [a for a in self.store.assessments if a.episode_id == episode_id]
+        return sorted(found, key=lambda a: -a.version)
+
+    def latest_assessment(self, episode_id: UUID) -> RecordedAssessment | None:
+        found = self.assessments(episode_id)
+        return found[0] if found else None
+
+    def add_decision(self, record: EligibilityRecord) -> None:
+        self.store.decisions.append(record)
+
+    def decisions(self, episode_id: UUID) -> list[EligibilityRecord]:
+        return [d for d in reversed(self.store.decisions) if d.episode_id == episode_id]
+
+
 class FakeUnitOfWork:
     """Commits copy the pending state into the store; leaving without commit drops it."""
 
@@ -188,6 +210,7 @@ class FakeUnitOfWork:
         self.episodes = FakeEpisodes(self._working, self.scope)
         self.products = FakeProducts(self._working, self.scope)
         self.audit = FakeAuditLog(self._working)
+        self.evaluations = FakeEvaluations(self._working, self.scope)
         return self
 
     def __exit__(

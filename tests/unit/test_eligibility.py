@@ -19,76 +19,17 @@ from regenpath.domain.assessment import (
     ConservativeCare,
     DiabetesControl,
     Imaging,
-    ImagingModality,
     SmokingStatus,
-    TargetRegion,
 )
 from regenpath.domain.eligibility import RuleKind, Verdict, evaluate, parse_ruleset
 from regenpath.domain.eligibility.checks import CHECKS
-from regenpath.domain.errors import InvalidValue
+from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
+from regenpath.domain.evaluation import physician_verdict
 from regenpath.domain.patients import AdministrativeSex
+from tests.unit.builders import KNEE, SPINE
 
 TODAY = date(2026, 3, 2)
 RULESET = load_ruleset()
-
-# Nothing remarkable: every question answered, nothing found.
-HISTORY: dict[str, Any] = {
-    "active_infection": False,
-    "active_malignancy": False,
-    "immunosuppressants": False,
-    "pregnant_or_breastfeeding": False,
-    "steroid_injections": (),
-    "intra_articular_injections": (),
-    "severe_anaemia": False,
-    "bleeding_disorder": False,
-    "anticoagulants": False,
-    "diabetes": DiabetesControl.NONE,
-    "uncontrolled_hypertension": False,
-    "serious_systemic_disease": False,
-    "height_cm": 170.0,
-    "weight_kg": 70.0,
-    "osteoporosis": False,
-    "prior_surgery_at_index": False,
-    "prior_intradiscal_injection": False,
-    "prior_cell_therapy": False,
-    "substance_abuse": False,
-    "severe_depression": False,
-    "hiv_or_chronic_hepatitis": False,
-    "septic_arthritis": (),
-    "medications": (),
-    "smoking": SmokingStatus.NEVER,
-}
-SPINE = Assessment(
-    region=TargetRegion.SPINE,
-    age_years=45,
-    sex=AdministrativeSex.FEMALE,
-    symptom_onset=date(2025, 1, 15),
-    back_pain_nrs=6,
-    leg_pain_nrs=2,
-    odi=40,
-    conservative_care=(ConservativeCare(CareKind.PHYSIOTHERAPY, 8, CareResult.NO_RELIEF),),
-    imaging=Imaging(
-        ImagingModality.MRI,
-        date(2026, 1, 10),
-        pfirrmann_grade=4,
-        modic_type=1,
-        disc_height_pct=70,
-        levels_affected=1,
-    ),
-    facet_ruled_out=True,
-    si_joint_ruled_out=True,
-    spondylolisthesis_grade=0,
-    **HISTORY,
-)
-KNEE = Assessment(
-    region=TargetRegion.KNEE,
-    age_years=55,
-    sex=AdministrativeSex.MALE,
-    pain_nrs=6,
-    conservative_care=(ConservativeCare(CareKind.MEDICATION, 3, CareResult.PARTIAL_RELIEF),),
-    imaging=Imaging(ImagingModality.XRAY, date(2026, 2, 1), kellgren_lawrence_grade=2),
-    **HISTORY,
-)
 
 
 def decide(assessment: Assessment, **changes: Any) -> Any:
@@ -412,3 +353,25 @@ def test_property_removing_data_never_makes_a_decision_eligible(
         assert after is not Verdict.ELIGIBLE
     if before is Verdict.NEEDS_REVIEW:
         assert after in (Verdict.NEEDS_REVIEW, Verdict.INELIGIBLE)
+
+
+def test_the_physician_accepts_or_overrides_only_what_may_be_overridden() -> None:
+    soft = decide(SPINE, anticoagulants=True)
+    assert physician_verdict(soft, override=False, reason=None) is Verdict.INELIGIBLE
+    assert (
+        physician_verdict(soft, override=True, reason="Paused by haematology") is Verdict.ELIGIBLE
+    )
+    with pytest.raises(TransitionRefused) as no_reason:
+        physician_verdict(soft, override=True, reason="  ")
+    assert no_reason.value.guard is Guard.REASON_REQUIRED
+    hard = decide(SPINE, anticoagulants=True, active_infection=True)
+    with pytest.raises(TransitionRefused) as refused:
+        physician_verdict(hard, override=True, reason="I insist")
+    assert refused.value.guard is Guard.HARD_EXCLUSION and "EX-1" in str(refused.value)
+    waiting = decide(SPINE, imaging=None)
+    with pytest.raises(TransitionRefused) as incomplete:
+        physician_verdict(waiting, override=False, reason=None)
+    assert incomplete.value.guard is Guard.ASSESSMENT_INCOMPLETE
+    with pytest.raises(TransitionRefused) as nothing:
+        physician_verdict(decide(SPINE), override=True, reason="why not")
+    assert nothing.value.guard is Guard.NOTHING_TO_OVERRIDE

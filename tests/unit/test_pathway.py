@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from regenpath.domain import events as ev
+from regenpath.domain.eligibility import Verdict
 from regenpath.domain.episodes import Episode, TransitionRequest
 from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
 from regenpath.domain.pathway import CLOSED_STAGES, OPEN_STAGES, TRANSITIONS, Stage
@@ -24,6 +25,7 @@ from tests.unit.builders import (
     PATIENT,
     consented_episode,
     donor_product,
+    eligible_decision,
     harvest_product,
     injected,
     lab_released,
@@ -357,3 +359,21 @@ def test_events_serialise_to_json_ready_dicts() -> None:
         "product_id": str(product.id),
         "expires_at": product.expires_at.isoformat(),
     }
+
+
+def test_eligible_only_through_the_physicians_decision_on_this_episode() -> None:
+    episode = new_episode()
+    episode.transition(TransitionRequest(to=Stage.IN_EVALUATION), START)
+    assert refused_guards(episode, TransitionRequest(to=Stage.ELIGIBLE)) == [
+        Guard.ELIGIBILITY_DECISION_REQUIRED
+    ]
+    other = new_episode(SequentialIds(5000))
+    assert refused_guards(
+        episode, TransitionRequest(to=Stage.ELIGIBLE, eligibility=eligible_decision(other))
+    ) == [Guard.ELIGIBILITY_DECISION_REQUIRED]
+    declined = eligible_decision(episode, final=Verdict.INELIGIBLE)
+    assert refused_guards(episode, TransitionRequest(to=Stage.ELIGIBLE, eligibility=declined)) == [
+        Guard.ELIGIBILITY_DECISION_REQUIRED
+    ]
+    episode.transition(TransitionRequest(to=Stage.INELIGIBLE, eligibility=declined), START)
+    assert episode.stage is Stage.INELIGIBLE  # the decision is the reason

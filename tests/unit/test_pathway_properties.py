@@ -11,7 +11,7 @@ from datetime import timedelta
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from regenpath.domain.episodes import Episode, TransitionRequest
+from regenpath.domain.episodes import Episode
 from regenpath.domain.errors import TransitionRefused
 from regenpath.domain.pathway import TRANSITIONS, Stage
 from regenpath.domain.products import (
@@ -31,6 +31,7 @@ from tests.unit.builders import (
     lab_released,
     new_episode,
     passed_check,
+    request_to,
 )
 
 PRODUCT_SCENARIOS = (
@@ -132,8 +133,9 @@ def test_no_episode_is_injected_without_consent_and_a_verified_product(data, len
         check = world.check_for(product, check_scenario)
         product_before = copy.deepcopy(product)
         episode_before = copy.deepcopy(world.episode)
-        request = TransitionRequest(
-            to=target,
+        request = request_to(
+            world.episode,
+            target,
             reason=reason,
             cell_source=source,
             new_cycle_id=world.ids(),
@@ -181,8 +183,9 @@ def test_the_stage_only_ever_follows_the_table(targets) -> None:
         source = episode.stage
         try:
             episode.transition(
-                TransitionRequest(
-                    to=target,
+                request_to(
+                    episode,
+                    target,
                     reason="because",
                     cell_source=CellSource.ALLOGENEIC,
                     new_cycle_id=ids(),

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from uuid import UUID
 
 import pytest
 
+from regenpath.adapters.rulesets import load_ruleset
+from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.episodes import Laterality
 from regenpath.domain.errors import Guard, TransitionRefused
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex
 from regenpath.domain.products import CellSource
-from regenpath.services import clinics, episodes, patients
+from regenpath.services import clinics, episodes, evaluation, patients
 from regenpath.services.errors import DuplicateValue, InvalidReference, StaleVersion
+from regenpath.services.signatures import Signer
 from tests.support import SequentialIds, TestClock
+from tests.unit.builders import SPINE
 from tests.unit.fakes import FakeUnitOfWork
 
 HOLD = timedelta(hours=48)
@@ -64,12 +69,32 @@ def open_for(uow, clock, ids, patient):
 
 
 def move(uow, clock, ids, episode, to, **extra):
+    if to is Stage.ELIGIBLE:
+        return decide_eligible(uow, clock, ids, episode)
     return episodes.transition_episode(
         uow,
         clock,
         ids,
         episodes.TransitionCommand(episode.id, to, episode.version, **extra),
     ).episode
+
+
+PHYSICIAN = StaffMember(UUID(int=0xD1), "dr.test", "Dr Test", {})
+
+
+def decide_eligible(uow, clock, ids, episode):
+    """The physician's path to eligible: the assessment, then the accepted verdict."""
+    evaluation.record_assessment(uow, clock, ids, PHYSICIAN, episode.id, SPINE)
+    signer = Signer(PHYSICIAN, "", hasher=None, policy=None)  # accepting signs nothing
+    evaluation.decide_eligibility(
+        uow,
+        clock,
+        ids,
+        load_ruleset(),
+        signer,
+        evaluation.DecideEligibility(episode.id, episode.version),
+    )
+    return episodes.get_episode(uow, clock, episode.id)
 
 
 def test_an_mrn_is_unique_within_its_clinic(uow, clock, ids) -> None:

@@ -52,6 +52,7 @@ class Resource(StrEnum):
     LOOKBACK = "lookback"
     RECALL = "recall"
     TASK = "task"
+    ASSESSMENT = "assessment"  # the evaluation and its eligibility findings
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     USER = "user"
@@ -73,6 +74,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     | {
         Resource.PATIENT: frozenset({R, C, U}),
         Resource.EPISODE: frozenset({R, C, T}),
+        Resource.ASSESSMENT: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.TASK: frozenset({R}),
     },
@@ -81,6 +83,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     | {
         Resource.PATIENT: frozenset({R, C, U}),
         Resource.EPISODE: frozenset({R, C, T}),
+        Resource.ASSESSMENT: frozenset({R, C}),
         Resource.PRODUCT: frozenset({R}),
         Resource.BEDSIDE_VERIFICATION: frozenset({C}),
         Resource.HARVEST: frozenset({C}),
@@ -114,6 +117,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     | {
         Resource.PATIENT: frozenset({R}),
         Resource.EPISODE: frozenset({R}),
+        Resource.ASSESSMENT: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.AUDIT_TRAIL: frozenset({R}),
         Resource.DONOR: frozenset({R}),

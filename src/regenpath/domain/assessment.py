@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 
-from regenpath.domain.episodes import icd10cm_code
+from regenpath.domain.codes import icd10cm_code
 from regenpath.domain.errors import InvalidValue
 from regenpath.domain.patients import AdministrativeSex
 
@@ -22,6 +22,14 @@ class TargetRegion(StrEnum):
     SPINE = "spine"
     KNEE = "knee"
     OTHER_JOINT = "other_joint"
+
+
+def region_of(target_site: str) -> TargetRegion:
+    """The region an episode's target names: a disc or a spinal level, a knee, another joint."""
+    target = target_site.strip().lower()
+    if "disc" in target or (target[:1] in ("l", "s", "t", "c") and target[1:2].isdigit()):
+        return TargetRegion.SPINE
+    return TargetRegion.KNEE if "knee" in target else TargetRegion.OTHER_JOINT
 
 
 class CareKind(StrEnum):

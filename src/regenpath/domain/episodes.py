@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from regenpath.domain import events as ev
+from regenpath.domain.codes import icd10cm_code
+from regenpath.domain.eligibility import Verdict
 from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
+from regenpath.domain.evaluation import EligibilityRecord
 from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage, allowed_transitions
 from regenpath.domain.patients import Patient
 from regenpath.domain.procedures import InjectionRecord
@@ -23,18 +25,6 @@ from regenpath.domain.products import (
     administration_blockers,
     release_blockers,
 )
-
-# ICD-10-CM: a letter, two characters, then an optional dot and up to four more (CDC FY2025
-# tabular list conventions). Matching codes, never display text, is a DESIGN.md convention.
-_ICD10CM = re.compile(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")
-
-
-def icd10cm_code(text: str, field: str = "condition_code") -> str:
-    """The code in its stored form (upper case, no spaces); anything else is refused."""
-    code = text.strip().upper()
-    if not _ICD10CM.match(code):
-        raise InvalidValue(field, f"{text!r} is not an ICD-10-CM code")
-    return code
 
 
 class Laterality(StrEnum):
@@ -73,6 +63,7 @@ class TransitionRequest:
     verification: BedsideVerification | None = None
     signed: bool = False  # an electronic signature accompanies the move (closing an episode)
     injection: InjectionRecord | None = None
+    eligibility: EligibilityRecord | None = None  # the physician's decision (EL-*, EX-*)
 
 
 @dataclass
@@ -241,6 +232,26 @@ class Episode:
 
     def _check_nothing(self, _request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
         return []
+
+    def _check_eligible(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        """Eligible only through the physician's decision on this episode's assessment."""
+        decision = request.eligibility
+        if decision is None or decision.episode_id != self.id or not decision.makes_eligible:
+            return [
+                GuardFailure(
+                    Guard.ELIGIBILITY_DECISION_REQUIRED,
+                    "Eligibility is decided on the recorded assessment, by the physician.",
+                )
+            ]
+        return []
+
+    def _check_ineligible(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
+        """The physician's decision, or a stated reason (the patient declines, a finding
+        outside the ruleset)."""
+        decision = request.eligibility
+        if decision is not None and decision.final is Verdict.INELIGIBLE:
+            return []
+        return self._needs_reason(request, now)
 
     def _check_planned(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
         failures = self._needs_consent()
@@ -434,8 +445,8 @@ _Apply = Callable[[Episode, TransitionRequest, datetime], list[ev.DomainEvent]]
 # reach it. Keeping the two apart means the allowed moves can be read without the guards.
 _HANDLERS: dict[Stage, tuple[_Check, _Apply]] = {
     Stage.IN_EVALUATION: (Episode._check_nothing, Episode._start_evaluation),
-    Stage.ELIGIBLE: (Episode._check_nothing, Episode._decide_eligible),
-    Stage.INELIGIBLE: (Episode._needs_reason, Episode._decide_ineligible),
+    Stage.ELIGIBLE: (Episode._check_eligible, Episode._decide_eligible),
+    Stage.INELIGIBLE: (Episode._check_ineligible, Episode._decide_ineligible),
     Stage.CONSENTED: (Episode._check_nothing, Episode._consent),
     Stage.PLANNED: (Episode._check_planned, Episode._plan_cycle),
     Stage.HARVESTED: (Episode._check_harvested, Episode._harvest),

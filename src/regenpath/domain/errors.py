@@ -37,6 +37,14 @@ class Guard(StrEnum):
     PRODUCT_RECALLED = "product_recalled"
     INJECTION_RECORD_REQUIRED = "injection_record_required"
     DONOR_DETERMINATION_UNSUPPORTED = "donor_determination_unsupported"
+    ELIGIBILITY_DECISION_REQUIRED = "eligibility_decision_required"
+    ASSESSMENT_INCOMPLETE = "assessment_incomplete"
+    NOTHING_TO_OVERRIDE = "nothing_to_override"
+    HARD_EXCLUSION = "hard_exclusion"
+    EVALUATION_CLOSED = "evaluation_closed"
+    IND_OR_BLA_REQUIRED = "ind_or_bla_required"
+    SIGNED_CONSENT_REQUIRED = "signed_consent_required"
+    CONSENT_DOCUMENT_CHANGED = "consent_document_changed"
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,11 @@ class Patient:
     def display_name(self) -> str:
         return f"{self.family_name.upper()}, {self.given_name}"
 
+    def age_on(self, day: date) -> int:
+        """Completed years on ``day``."""
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
     def validate(self, today: date) -> None:
         """Invariants of a patient record; raises :class:`InvalidValue` naming the field."""
         if not self.mrn.strip():

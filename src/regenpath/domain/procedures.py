@@ -109,6 +109,10 @@ class Guidance(StrEnum):
     CT = "ct"
     LANDMARK = "landmark"
 
+    @property
+    def label(self) -> str:
+        return {"ct": "CT", "landmark": "anatomical landmarks"}.get(self.value, self.value)
+
 
 class Approach(StrEnum):
     POSTEROLATERAL_INTRADISCAL = "posterolateral_intradiscal"

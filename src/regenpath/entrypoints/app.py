@@ -28,8 +28,10 @@ from regenpath.entrypoints.api.security_schemas import problem_responses
 from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
 from regenpath.entrypoints.web import (
     account_pages,
+    evaluation_pages,
     oversight_pages,
     pages,
+    prescreen_pages,
     procedure_pages,
     product_pages,
 )
@@ -99,5 +101,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(product_pages.router)
     app.include_router(procedure_pages.router)
+    app.include_router(evaluation_pages.router)
+    app.include_router(prescreen_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -20,6 +20,7 @@ from typer.exceptions import TyperException
 
 from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import AuditEventRow, PatientRow
+from regenpath.adapters.security import Argon2PasswordHasher
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import get_settings
 from regenpath.domain.access import Role
@@ -30,6 +31,11 @@ from regenpath.services.demo import demo_password, seed_demo
 from regenpath.services.errors import ServiceError
 from regenpath.services.identity import MAX_TOKEN_DAYS
 from regenpath.services.ports import AccessScope
+
+# The demo accounts' passwords are printed for everyone: a costly hash would protect nothing,
+# yet the demo re-verifies them for every signed release and override (hundreds of times).
+# Argon2 reads its cost from each stored hash, so these accounts sign in like any other.
+DEMO_HASHER = Argon2PasswordHasher(time_cost=1, memory_cost=8 * 1024)
 
 app = typer.Typer(
     help="regenpath: the orthobiologic therapy care pathway of a clinic.",
@@ -146,7 +152,8 @@ def demo(
                 patient_count=patients_,
                 as_of=end,
                 lab_settings=application.lab,
-                hasher=application.hasher,
+                ruleset=application.ruleset,
+                hasher=DEMO_HASHER,
                 on_patient=lambda: progress.advance(task),
             )
     finally:

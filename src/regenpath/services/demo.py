@@ -15,11 +15,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from regenpath.domain.access import LockoutPolicy, Role, StaffMember, UserAccount
+from regenpath.domain.eligibility import Ruleset
 from regenpath.domain.episodes import Episode, Laterality
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
 from regenpath.domain.products import CellSource
 from regenpath.services import clinics, episodes, identity, patients, products, signatures
+from regenpath.services.demo_evaluation import DemoEvaluations
 from regenpath.services.demo_products import DemoStaff, ProductSteps, recall_a_donation, seed_donors
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import PasswordHasher, UnitOfWork
@@ -122,12 +124,6 @@ WITHDRAWAL_REASONS = (
     "Moved away",
     "Opted for surgery instead",
 )
-INELIGIBLE_REASONS = (
-    "Active malignancy within 5 years (EX-2)",
-    "Systemic steroids within 3 months (EX-4)",
-    "Pain source not confirmed: facet-mediated (EL-7)",
-    "Pregnancy (EX-3)",
-)
 
 
 class DemoClock:
@@ -202,6 +198,7 @@ def seed_demo(
     patient_count: int = 200,
     as_of: date,
     lab_settings: LabSettings,
+    ruleset: Ruleset,
     hasher: PasswordHasher,
     on_patient: Callable[[], None] = lambda: None,
 ) -> DemoSummary:
@@ -254,6 +251,16 @@ def seed_demo(
             hasher,
             physicians[clinic.id],
             ProductSteps(uow, clock, new_id, lab_settings, staff_of[clinic.id], rng),
+            DemoEvaluations(
+                uow,
+                clock,
+                new_id,
+                ruleset,
+                physicians[clinic.id],
+                demo_password(physicians[clinic.id].username),
+                hasher,
+                rng,
+            ),
         )
         steps = list(_path_to(target, rng))
         # Start far enough back that the whole path ends before the as-of date.
@@ -262,6 +269,8 @@ def seed_demo(
         episode = walk.open(patient)
         for step in steps:
             episode = walk.step(episode, patient, step)
+        if episode.stage is Stage.IN_EVALUATION and rng.random() < 0.6:
+            walk.evaluations.start(episode, patient)
         summary.patients += 1
         summary.by_stage[episode.stage] = summary.by_stage.get(episode.stage, 0) + 1
         on_patient()
@@ -350,6 +359,7 @@ class _Walk:
     hasher: PasswordHasher
     physician: StaffMember
     products: ProductSteps
+    evaluations: DemoEvaluations
 
     def register(self, n: int) -> Patient:
         prefix = "RS" if "Riverside" in self.clinic.name else "HB"
@@ -397,11 +407,11 @@ class _Walk:
             return episodes.get_episode(self.uow, self.clock, episode.id)
         if stage is Stage.RECOVERY and episode.stage is Stage.RECOVERY:
             return episode  # the injection record already started recovery
+        if stage in (Stage.ELIGIBLE, Stage.INELIGIBLE):
+            return self.evaluations.decide(episode, patient, eligible=stage is Stage.ELIGIBLE)
         reason = None
         if stage is Stage.WITHDRAWN:
             reason = self.rng.choice(WITHDRAWAL_REASONS)
-        elif stage is Stage.INELIGIBLE:
-            reason = self.rng.choice(INELIGIBLE_REASONS)
         elif stage is Stage.LOST_TO_FOLLOW_UP:
             reason = "No answer to three calls and two letters"
         if stage is Stage.COMPLETED:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from regenpath.adapters.db.audit import SqlAuditLog
+from regenpath.adapters.db.evaluation import SqlEvaluationRepository
 from regenpath.adapters.db.identity import (
     SqlCredentialRepository,
     SqlSignatureRepository,
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
         self.donors = SqlDonorRepository(session, self.scope)
         self.tasks = SqlTaskRepository(session, self.scope)
         self.lookback = SqlLookback(session, self.scope)
+        self.evaluations = SqlEvaluationRepository(session, self.scope)
         return self
 
     def __exit__(

@@ -54,6 +54,7 @@ def _finding(rule: Rule, check: Check) -> Finding:
         source=rule.source,
         values=dict(check.values),
         missing=check.missing,
+        plain=rule.plain or message,
     )
 
 
@@ -90,32 +91,41 @@ def parse_ruleset(data: Mapping[str, Any]) -> Ruleset:
     if not isinstance(version, str) or not version:
         raise InvalidValue("version", "a ruleset names its version")
     rules: list[Rule] = []
-    seen: set[str] = set()
     for index, entry in enumerate(data.get("rules") or []):
-        where = f"rules[{index}]"
-        rule_id = entry.get("id")
-        if rule_id not in CHECKS:
-            raise InvalidValue(f"{where}.id", f"{rule_id!r} is not a rule this engine checks")
-        if rule_id in seen:
-            raise InvalidValue(f"{where}.id", f"{rule_id} is defined twice")
-        seen.add(rule_id)
-        try:
-            kind = RuleKind(entry.get("kind"))
-        except ValueError:
-            raise InvalidValue(f"{where}.kind", f"one of {', '.join(RuleKind)}") from None
-        for name in ("message", "source"):
-            if not isinstance(entry.get(name), str) or not entry[name].strip():
-                raise InvalidValue(f"{where}.{name}", "required")
-        parameters = dict(entry.get("parameters") or {})
-        expected = CHECKS[rule_id][1]
-        if unknown := sorted(set(parameters) - set(expected)):
-            raise InvalidValue(f"{where}.parameters", f"unknown: {', '.join(unknown)}")
-        if absent := sorted(set(expected) - set(parameters)):
-            raise InvalidValue(f"{where}.parameters", f"missing: {', '.join(absent)}")
-        for name, value in parameters.items():
-            if not parameter_fits(expected[name], value):
-                raise InvalidValue(f"{where}.parameters.{name}", f"must be a {expected[name]}")
-        rules.append(Rule(rule_id, kind, entry["message"], entry["source"], parameters))
+        rule = _parse_rule(f"rules[{index}]", entry)
+        if any(r.id == rule.id for r in rules):
+            raise InvalidValue(f"rules[{index}].id", f"{rule.id} is defined twice")
+        rules.append(rule)
     if not rules:
         raise InvalidValue("rules", "a ruleset has at least one rule")
     return Ruleset(version, str(data.get("title", "")), tuple(rules))
+
+
+def _parse_rule(where: str, entry: Mapping[str, Any]) -> Rule:
+    rule_id = entry.get("id")
+    if not isinstance(rule_id, str) or rule_id not in CHECKS:
+        raise InvalidValue(f"{where}.id", f"{rule_id!r} is not a rule this engine checks")
+    try:
+        kind = RuleKind(str(entry.get("kind")))
+    except ValueError:
+        raise InvalidValue(f"{where}.kind", f"one of {', '.join(RuleKind)}") from None
+    for name in ("message", "source"):
+        if not isinstance(entry.get(name), str) or not entry[name].strip():
+            raise InvalidValue(f"{where}.{name}", "required")
+    plain = entry.get("plain", "")
+    if not isinstance(plain, str):
+        raise InvalidValue(f"{where}.plain", "text for a patient")
+    return Rule(rule_id, kind, entry["message"], entry["source"], _parameters(where, entry), plain)
+
+
+def _parameters(where: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+    parameters = dict(entry.get("parameters") or {})
+    expected = CHECKS[entry["id"]][1]
+    if unknown := sorted(set(parameters) - set(expected)):
+        raise InvalidValue(f"{where}.parameters", f"unknown: {', '.join(unknown)}")
+    if absent := sorted(set(expected) - set(parameters)):
+        raise InvalidValue(f"{where}.parameters", f"missing: {', '.join(absent)}")
+    for name, value in parameters.items():
+        if not parameter_fits(expected[name], value):
+            raise InvalidValue(f"{where}.parameters.{name}", f"must be a {expected[name]}")
+    return parameters

@@ -34,6 +34,7 @@ class Rule:
     message: str
     source: str
     parameters: Mapping[str, Parameter]
+    plain: str = ""  # the same for a patient (the public pre-screen); the message if empty
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Finding:
     source: str
     values: Mapping[str, Any] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
+    plain: str = ""
 
     @property
     def lacks_data(self) -> bool:

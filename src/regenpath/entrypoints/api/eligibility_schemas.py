@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, TypeAdapter
 
 from regenpath.domain.assessment import (
     IMAGING_RANGES,
@@ -21,6 +22,7 @@ from regenpath.domain.assessment import (
     TargetRegion,
 )
 from regenpath.domain.eligibility import Decision, RuleKind, Verdict
+from regenpath.domain.evaluation import DecisionKind, RecordedAssessment
 from regenpath.domain.patients import AdministrativeSex
 from regenpath.entrypoints.api.schemas import Strict
 
@@ -146,3 +148,50 @@ class DecisionOut(BaseModel):
                 for f in decision.findings
             ],
         )
+
+
+class AssessmentOut(BaseModel):
+    id: UUID
+    episode_id: UUID
+    version: int
+    recorded_at: datetime
+    recorded_by: str
+    assessment: dict[str, Any]
+
+    @classmethod
+    def of(cls, recorded: RecordedAssessment) -> AssessmentOut:
+        return cls(
+            id=recorded.id,
+            episode_id=recorded.episode_id,
+            version=recorded.version,
+            recorded_at=recorded.recorded_at,
+            recorded_by=recorded.recorded_by,
+            assessment=TypeAdapter(Assessment).dump_python(recorded.assessment, mode="json"),
+        )
+
+
+class EvaluationOut(BaseModel):
+    evaluation_id: UUID
+    assessment_version: int
+    decision: DecisionOut
+
+
+class EligibilityDecisionIn(Strict):
+    version: int = Field(ge=1, description="The episode's version, as read.")
+    decision: str = Field(pattern="^(accept|override)$")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = (
+        Field(default=None, description="Required to override.")
+    )
+    password: Annotated[str, StringConstraints(max_length=200)] | None = Field(
+        default=None, description="Re-entered to override: the e-signature (21 CFR 11.200)."
+    )
+
+
+class EligibilityDecisionOut(BaseModel):
+    decision_id: UUID
+    kind: DecisionKind
+    computed: Verdict
+    final: Verdict | None
+    assessment_version: int
+    ruleset_version: str
+    episode: dict[str, Any]

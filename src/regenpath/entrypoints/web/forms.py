@@ -17,7 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from regenpath.domain.errors import InvalidValue, TransitionRefused
+from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
 from regenpath.services.errors import (
     DuplicateValue,
     InvalidReference,
@@ -86,7 +86,10 @@ def explain(error: Exception) -> str:  # noqa: PLR0911 -- one sentence per kind 
 
 
 def field_of(error: Exception) -> str | None:
-    """The form field a refusal names, if it names one."""
+    """The form field a refusal names, if it names one; a missing reason is the reason
+    field's to fix, as the API's problem+json says (422)."""
+    if isinstance(error, TransitionRefused) and error.guard is Guard.REASON_REQUIRED:
+        return "reason"
     return getattr(error, "field", None) if isinstance(error, REFUSALS) else None
 
 
@@ -159,7 +162,8 @@ class FormReader:
 
     def refused(self, error: Exception) -> None:
         """A refusal from the service, kept under its field (or the whole form's)."""
-        self.errors[field_of(error) or "form"] = explain(error)
+        field = (field_of(error) or "form").replace(".", "_")  # "imaging.x": the form's imaging_x
+        self.errors[field] = explain(error)
 
     @property
     def ok(self) -> bool:
@@ -176,9 +180,12 @@ def typed(posted: FormData) -> dict[str, str]:
 
 
 def _field_name(location: tuple[int | str, ...]) -> str:
-    """("sites", 0, "volume_ml") -> "volume_ml_1": the form's name for a row's field."""
+    """The form's name for a schema location: ("sites", 0, "volume_ml") -> "volume_ml_1" (a
+    row of a table), ("imaging", "modic_type") -> "imaging_modic_type" (a group of fields)."""
     if len(location) == 3 and isinstance(location[1], int):
         return f"{location[2]}_{location[1] + 1}"
+    if len(location) == 2 and not isinstance(location[1], int):
+        return f"{location[0]}_{location[1]}"
     return str(location[0]) if location else "form"
 
 

@@ -226,9 +226,12 @@ def _chart(
     )
 
 
-# Stages reached through their record, not a button: the harvest record, the lab's finished
-# processing, the signed release, the injection record (each on its own page).
-MOVED_BY_RECORDS = frozenset({Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED})
+# Stages reached through their record, not a button: the eligibility decision, the harvest
+# record, the lab's finished processing, the signed release, the injection record (each on
+# its own page).
+MOVED_BY_RECORDS = frozenset(
+    {Stage.ELIGIBLE, Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED}
+)
 
 
 def _episode_card(

@@ -5,7 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from regenpath.adapters.db import lab_tables  # noqa: F401 -- registers the product tables
+from regenpath.adapters.db import (
+    evaluation,  # noqa: F401 -- registers the evaluation tables
+    lab_tables,  # noqa: F401 -- registers the product tables
+)
 from regenpath.adapters.db.tables import Base
 
 config = context.config
