@@ -137,6 +137,47 @@ def decide(client: TestClient, episode: dict[str, Any], **body: Any) -> Any:
     )
 
 
+PLAN: dict[str, Any] = {
+    "source": "autologous",
+    "product_type": "bmac",
+    "targets": ["L4-L5 disc"],
+    "sessions": 1,
+    "guidance": "fluoroscopy",
+    "same_surgical_procedure": False,
+    "processing": ["centrifugation", "concentration"],
+    "price": "4800.00",
+    "currency": "USD",
+    "payment": "self_pay",
+}
+
+
+def plan(client: TestClient, episode: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    response = client.post(
+        f"/api/v1/episodes/{episode['id']}/plans",
+        json=PLAN | changes,
+        headers=client.as_role(Role.PHYSICIAN),  # type: ignore[attr-defined]
+    )
+    assert response.status_code == 201, response.text
+    made: dict[str, Any] = response.json()
+    return made
+
+
+def sign_consent(client: TestClient, episode: dict[str, Any], **changes: Any) -> Any:
+    """The patient signs the current plan's document on the tablet (typing their name)."""
+    headers = client.as_role(Role.PHYSICIAN)  # type: ignore[attr-defined]
+    view = client.get(f"/api/v1/episodes/{episode['id']}/consent", headers=headers).json()
+    patient = client.get(f"/api/v1/patients/{episode['patient_id']}", headers=headers).json()
+    body = {
+        "version": episode_now(client, episode)["version"],
+        "document_hash": view["document"]["content_hash"],
+        "signed_name": f"{patient['given_name']} {patient['family_name']}",
+        "agreed": True,
+    }
+    return client.post(
+        f"/api/v1/episodes/{episode['id']}/consents", json=body | changes, headers=headers
+    )
+
+
 def move(client: TestClient, episode: dict[str, Any], to: str, **extra: Any) -> dict[str, Any]:
     """Move the episode as the person whose step it is (STAGE_ROLES); closing is signed, and
     eligibility is the physician's decision on an (unremarkable) assessment."""
@@ -148,6 +189,11 @@ def move(client: TestClient, episode: dict[str, Any], to: str, **extra: Any) -> 
         assert response.status_code == 200, response.text
         moved: dict[str, Any] = response.json()["episode"]
         return moved
+    if to == "consented":
+        plan(client, episode)
+        signed = sign_consent(client, episode)
+        assert signed.status_code == 201, signed.text
+        return episode_now(client, episode)
     response = client.post(
         f"/api/v1/episodes/{episode['id']}/transitions",
         json={"to": to, "version": episode["version"], **extra},

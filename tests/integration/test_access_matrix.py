@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -96,6 +96,8 @@ def expected(
         return "allow" if persona.role in STAGE_ROLES[Stage.IN_EVALUATION] else "403"
     if "{token_id}" in path and persona.name != "physician of A":
         return "404"  # someone else's token
+    if "{consent_id}" in path:
+        return "404"  # the sample episode has no consent: permitted, then not found
     if persona.clinic != "A" and any(f"{{{p}}}" in path for p in RECORD_PARAMETERS):
         return "404"
     return "allow"
@@ -164,7 +166,7 @@ def test_each_route_answers_each_persona_as_the_table_says(
             if path == "/logout":
                 continue  # it would end this persona's session; test_authentication covers it
             api = path.startswith("/api/")
-            values = samples | {"token_id": str(to_revoke[api])}
+            values = samples | {"token_id": str(to_revoke[api]), "consent_id": str(uuid4())}
             url = path.format(**{name: values[name] for name in route.param_convertors})
             body = bodies.get((method, path), {})
             response = as_persona.request(
@@ -244,7 +246,18 @@ def request_bodies(
             "decision": "accept",
         },
         ("POST", "/api/v1/eligibility/evaluate"): {"region": "knee"},
+        ("POST", "/api/v1/episodes/{episode_id}/plans"): pathway.PLAN,
+        ("POST", "/api/v1/episodes/{episode_id}/consents/{consent_id}/withdraw"): {
+            "reason": "matrix"
+        },
+        ("POST", "/api/v1/episodes/{episode_id}/consents"): {
+            "version": 1,
+            "document_hash": "0" * 64,
+            "signed_name": "Avery Hale",
+            "agreed": True,
+        },
         ("POST", "/episodes/{episode_id}/harvest"): {"version": "1"},
+        ("POST", "/episodes/{episode_id}/consent/{consent_id}/withdraw"): {"reason": "matrix"},
         ("POST", "/episodes/{episode_id}/injection"): {"version": "1"},
         ("POST", "/patients/{patient_id}/episodes"): {
             "condition_code": "M51.36",

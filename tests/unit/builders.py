@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -16,6 +17,13 @@ from regenpath.domain.assessment import (
     ImagingModality,
     SmokingStatus,
     TargetRegion,
+)
+from regenpath.domain.consent import (
+    ConsentDocument,
+    Payment,
+    SignedConsent,
+    TreatmentPlan,
+    consent_document,
 )
 from regenpath.domain.eligibility import Verdict
 from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
@@ -39,6 +47,7 @@ from regenpath.domain.products import (
     ProductType,
     VerificationMethod,
 )
+from regenpath.domain.quality import ProcessingKind
 from tests.support import START, SequentialIds
 
 CLINIC = UUID(int=0xC1)
@@ -162,10 +171,58 @@ def eligible_decision(episode: Episode, final: Verdict = Verdict.ELIGIBLE) -> El
     )
 
 
+def plan_for(episode: Episode, version: int = 1, **changes: Any) -> TreatmentPlan:
+    """An autologous BMAC plan for the episode's target."""
+    fields: dict[str, Any] = {
+        "id": UUID(int=0xF1),
+        "clinic_id": episode.clinic_id,
+        "episode_id": episode.id,
+        "version": version,
+        "source": CellSource.AUTOLOGOUS,
+        "product_type": ProductType.BMAC,
+        "targets": (episode.target_site,),
+        "sessions": 1,
+        "guidance": Guidance.FLUOROSCOPY,
+        "same_surgical_procedure": False,
+        "processing": (ProcessingKind.CENTRIFUGATION, ProcessingKind.CONCENTRATION),
+        "price": Decimal("4800.00"),
+        "currency": "USD",
+        "payment": Payment.SELF_PAY,
+        "created_at": START,
+        "created_by": "Dr Test",
+    }
+    return TreatmentPlan(**(fields | changes))
+
+
+def signed_consent(
+    episode: Episode, plan: TreatmentPlan | None = None
+) -> tuple[SignedConsent, ConsentDocument]:
+    """The patient's signature on the document of ``plan`` (the builder's plan by default)."""
+    document = consent_document(plan or plan_for(episode), "Test Clinic")
+    consent = SignedConsent(
+        id=UUID(int=0xC0),
+        clinic_id=episode.clinic_id,
+        episode_id=episode.id,
+        plan_id=(plan or plan_for(episode)).id,
+        plan_version=document.plan_version,
+        template_version=document.template_version,
+        document_hash=document.content_hash,
+        signed_name="Avery Hale",
+        signed_at=START,
+        witnessed_by="Dr Test",
+    )
+    return consent, document
+
+
 def request_to(episode: Episode, stage: Stage, **fields: Any) -> TransitionRequest:
-    """A request to ``stage``; eligibility comes with the physician's decision, as it must."""
+    """A request to ``stage``; eligibility comes with the physician's decision and consent
+    with the patient's signature, as they must."""
     if stage is Stage.ELIGIBLE:
         fields.setdefault("eligibility", eligible_decision(episode))
+    if stage is Stage.CONSENTED:
+        consent, document = signed_consent(episode)
+        fields.setdefault("consent", consent)
+        fields.setdefault("consent_document", document)
     return TransitionRequest(to=stage, **fields)
 
 

@@ -9,6 +9,7 @@ from typing import Self
 from uuid import UUID
 
 from regenpath.domain.audit import GENESIS, AuditEntry, SealedEntry, seal
+from regenpath.domain.consent import SignedConsent, TreatmentPlan
 from regenpath.domain.episodes import Episode
 from regenpath.domain.evaluation import EligibilityRecord, RecordedAssessment
 from regenpath.domain.pathway import OPEN_STAGES, Stage
@@ -38,6 +39,8 @@ class FakeStore:
         self.audit: list[SealedEntry] = []
         self.assessments: list[RecordedAssessment] = []
         self.decisions: list[EligibilityRecord] = []
+        self.plans: list[TreatmentPlan] = []
+        self.consents: list[SignedConsent] = []
 
 
 class _Repo:
@@ -193,6 +196,26 @@ class FakeEvaluations(_Repo):
 
     def decisions(self, episode_id: UUID) -> list[EligibilityRecord]:
         return [d for d in reversed(self.store.decisions) if d.episode_id == episode_id]
+
+    def add_plan(self, plan: TreatmentPlan) -> None:
+        self.store.plans.append(plan)
+
+    def plans(self, episode_id: UUID) -> list[TreatmentPlan]:
+        found = [p for p in self.store.plans if p.episode_id == episode_id]
+        return sorted(found, key=lambda p: -p.version)
+
+    def latest_plan(self, episode_id: UUID) -> TreatmentPlan | None:
+        found = self.plans(episode_id)
+        return found[0] if found else None
+
+    def add_consent(self, consent: SignedConsent) -> None:
+        self.store.consents.append(consent)
+
+    def save_consent(self, consent: SignedConsent) -> None:
+        self.store.consents = [consent if c.id == consent.id else c for c in self.store.consents]
+
+    def consents(self, episode_id: UUID) -> list[SignedConsent]:
+        return [c for c in reversed(self.store.consents) if c.episode_id == episode_id]
 
 
 class FakeUnitOfWork:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 import pytest
@@ -10,12 +11,15 @@ import pytest
 from regenpath.adapters.rulesets import load_ruleset
 from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction, AuditOutcome
+from regenpath.domain.consent import Payment, PlanDetails
 from regenpath.domain.episodes import Laterality
 from regenpath.domain.errors import Guard, TransitionRefused
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex
-from regenpath.domain.products import CellSource
-from regenpath.services import clinics, episodes, evaluation, patients
+from regenpath.domain.procedures import Guidance
+from regenpath.domain.products import CellSource, ProductType
+from regenpath.domain.quality import ProcessingKind
+from regenpath.services import clinics, consent, episodes, evaluation, patients
 from regenpath.services.errors import DuplicateValue, InvalidReference, StaleVersion
 from regenpath.services.signatures import Signer
 from tests.support import SequentialIds, TestClock
@@ -69,8 +73,11 @@ def open_for(uow, clock, ids, patient):
 
 
 def move(uow, clock, ids, episode, to, **extra):
-    if to is Stage.ELIGIBLE:
+    # Eligibility and consent are records, not moves: made the way the clinic makes them.
+    if to is Stage.ELIGIBLE and episode.stage is Stage.IN_EVALUATION:
         return decide_eligible(uow, clock, ids, episode)
+    if to is Stage.CONSENTED and episode.stage is Stage.ELIGIBLE:
+        return plan_and_consent(uow, clock, ids, episode)
     return episodes.transition_episode(
         uow,
         clock,
@@ -93,6 +100,37 @@ def decide_eligible(uow, clock, ids, episode):
         load_ruleset(),
         signer,
         evaluation.DecideEligibility(episode.id, episode.version),
+    )
+    return episodes.get_episode(uow, clock, episode.id)
+
+
+PLAN = PlanDetails(
+    source=CellSource.AUTOLOGOUS,
+    product_type=ProductType.BMAC,
+    targets=("L4-L5 disc",),
+    sessions=1,
+    guidance=Guidance.FLUOROSCOPY,
+    same_surgical_procedure=False,
+    processing=(ProcessingKind.CENTRIFUGATION,),
+    price=Decimal("4800"),
+    currency="USD",
+    payment=Payment.SELF_PAY,
+)
+
+
+def plan_and_consent(uow, clock, ids, episode):
+    """The physician's plan, then the patient's signature on its document."""
+    consent.save_plan(uow, clock, ids, PHYSICIAN, episode.id, PLAN)
+    view = consent.consent_view(uow, clock, episode.id)
+    assert view.document is not None
+    consent.sign_consent(
+        uow,
+        clock,
+        ids,
+        PHYSICIAN,
+        consent.SignConsent(
+            episode.id, episode.version, view.document.content_hash, "Avery Hale", True
+        ),
     )
     return episodes.get_episode(uow, clock, episode.id)
 

@@ -53,6 +53,8 @@ class Resource(StrEnum):
     RECALL = "recall"
     TASK = "task"
     ASSESSMENT = "assessment"  # the evaluation and its eligibility findings
+    PLAN = "plan"  # the treatment plan, its price and regulatory classification
+    CONSENT = "consent"  # the consent document and the patient's signature on it
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     USER = "user"
@@ -75,6 +77,8 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PATIENT: frozenset({R, C, U}),
         Resource.EPISODE: frozenset({R, C, T}),
         Resource.ASSESSMENT: frozenset({R}),
+        Resource.PLAN: frozenset({R}),
+        Resource.CONSENT: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.TASK: frozenset({R}),
     },
@@ -84,6 +88,8 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PATIENT: frozenset({R, C, U}),
         Resource.EPISODE: frozenset({R, C, T}),
         Resource.ASSESSMENT: frozenset({R, C}),
+        Resource.PLAN: frozenset({R, C}),
+        Resource.CONSENT: frozenset({R, C, U}),
         Resource.PRODUCT: frozenset({R}),
         Resource.BEDSIDE_VERIFICATION: frozenset({C}),
         Resource.HARVEST: frozenset({C}),
@@ -118,6 +124,8 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PATIENT: frozenset({R}),
         Resource.EPISODE: frozenset({R}),
         Resource.ASSESSMENT: frozenset({R}),
+        Resource.PLAN: frozenset({R}),
+        Resource.CONSENT: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.AUDIT_TRAIL: frozenset({R}),
         Resource.DONOR: frozenset({R}),

@@ -11,6 +11,7 @@ from uuid import UUID
 
 from regenpath.domain import events as ev
 from regenpath.domain.codes import icd10cm_code
+from regenpath.domain.consent import ConsentDocument, SignedConsent
 from regenpath.domain.eligibility import Verdict
 from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
 from regenpath.domain.evaluation import EligibilityRecord
@@ -64,6 +65,8 @@ class TransitionRequest:
     signed: bool = False  # an electronic signature accompanies the move (closing an episode)
     injection: InjectionRecord | None = None
     eligibility: EligibilityRecord | None = None  # the physician's decision (EL-*, EX-*)
+    consent: SignedConsent | None = None  # the patient's signed consent ...
+    consent_document: ConsentDocument | None = None  # ... and the current plan's document
 
 
 @dataclass
@@ -244,6 +247,41 @@ class Episode:
                 )
             ]
         return []
+
+    def _check_consented(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        """Consented only with the patient's signature on the document of the current plan."""
+        return self._signed_consent_failures(request.consent, request.consent_document)
+
+    def _signed_consent_failures(
+        self, consent: SignedConsent | None, document: ConsentDocument | None
+    ) -> list[GuardFailure]:
+        if (
+            consent is None
+            or document is None
+            or consent.episode_id != self.id
+            or not consent.valid_for(document)
+        ):
+            return [
+                GuardFailure(
+                    Guard.SIGNED_CONSENT_REQUIRED,
+                    "The patient's signed consent to the current treatment plan is needed.",
+                )
+            ]
+        return []
+
+    def invalidate_consent(self) -> None:
+        """The plan changed or the patient withdrew: no harvest or injection until a new
+        consent is signed (the stage stays; the consent guards read ``consented_at``)."""
+        self.consented_at = None
+
+    def renew_consent(
+        self, consent: SignedConsent, document: ConsentDocument, now: datetime
+    ) -> None:
+        """A new signature on the changed plan, after the episode was first consented."""
+        failures = self._signed_consent_failures(consent, document)
+        if failures:
+            raise TransitionRefused(failures)
+        self.consented_at = now
 
     def _check_ineligible(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
         """The physician's decision, or a stated reason (the patient declines, a finding
@@ -447,7 +485,7 @@ _HANDLERS: dict[Stage, tuple[_Check, _Apply]] = {
     Stage.IN_EVALUATION: (Episode._check_nothing, Episode._start_evaluation),
     Stage.ELIGIBLE: (Episode._check_eligible, Episode._decide_eligible),
     Stage.INELIGIBLE: (Episode._check_ineligible, Episode._decide_ineligible),
-    Stage.CONSENTED: (Episode._check_nothing, Episode._consent),
+    Stage.CONSENTED: (Episode._check_consented, Episode._consent),
     Stage.PLANNED: (Episode._check_planned, Episode._plan_cycle),
     Stage.HARVESTED: (Episode._check_harvested, Episode._harvest),
     Stage.PROCESSED: (Episode._check_processed, Episode._process),

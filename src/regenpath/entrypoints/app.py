@@ -19,6 +19,7 @@ from regenpath.entrypoints.api import problems
 from regenpath.entrypoints.api.routers import (
     access,
     clinics,
+    consent,
     eligibility,
     episodes,
     patients,
@@ -28,6 +29,7 @@ from regenpath.entrypoints.api.security_schemas import problem_responses
 from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
 from regenpath.entrypoints.web import (
     account_pages,
+    consent_pages,
     evaluation_pages,
     oversight_pages,
     pages,
@@ -73,6 +75,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     api.include_router(access.router)
     api.include_router(products.router)
     api.include_router(eligibility.router)
+    api.include_router(consent.router)
     app.include_router(api)
 
     @app.exception_handler(LoginRequired)
@@ -103,5 +106,6 @@ def create_app(application: Application | None = None) -> FastAPI:
     app.include_router(procedure_pages.router)
     app.include_router(evaluation_pages.router)
     app.include_router(prescreen_pages.router)
+    app.include_router(consent_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -337,7 +337,7 @@ def _path_to(target: Stage, rng: random.Random) -> Iterator[_Step]:
     elif target is Stage.LOST_TO_FOLLOW_UP:
         full.append(Stage.LOST_TO_FOLLOW_UP)
     for stage in full:
-        yield (stage, source if stage is Stage.PLANNED else None)
+        yield (stage, source if stage in (Stage.CONSENTED, Stage.PLANNED) else None)
         if stage is target:
             return
     if target is Stage.FOLLOW_UP and rng.random() < 0.15:
@@ -390,45 +390,20 @@ class _Walk:
     def step(self, episode: Episode, patient: Patient, step: _Step) -> Episode:
         stage, source = step
         self.clock.advance(timedelta(days=_DAYS_BEFORE[stage] * self.rng.uniform(0.7, 1.3)))
+        if stage is Stage.RECOVERY and episode.stage is Stage.RECOVERY:
+            return episode  # the injection record already started recovery
+        recorded = self._record(episode, patient, stage, source)
+        if recorded is not None:
+            return recorded
         product_id = None
         if stage is Stage.PRODUCT_ALLOCATED:
             stock = products.available_donor_products(self.uow, self.clock, episode.clinic_id)
             product_id = stock[0].id if stock else None
-        product_step = {
-            Stage.HARVESTED: self.products.harvest,
-            Stage.PROCESSED: self.products.process,
-            Stage.RELEASED: self.products.release,
-        }.get(stage)
-        if product_step is not None:
-            product_step(episode)
-            return episodes.get_episode(self.uow, self.clock, episode.id)
-        if stage is Stage.ADMINISTERED:
-            self.products.inject(episode, patient)
-            return episodes.get_episode(self.uow, self.clock, episode.id)
-        if stage is Stage.RECOVERY and episode.stage is Stage.RECOVERY:
-            return episode  # the injection record already started recovery
-        if stage in (Stage.ELIGIBLE, Stage.INELIGIBLE):
-            return self.evaluations.decide(episode, patient, eligible=stage is Stage.ELIGIBLE)
         reason = None
         if stage is Stage.WITHDRAWN:
             reason = self.rng.choice(WITHDRAWAL_REASONS)
         elif stage is Stage.LOST_TO_FOLLOW_UP:
             reason = "No answer to three calls and two letters"
-        if stage is Stage.COMPLETED:
-            return signatures.close_episode(
-                self.uow,
-                self.clock,
-                self.new_id,
-                self.hasher,
-                LockoutPolicy(),
-                self.physician,
-                signatures.CloseEpisode(
-                    episode_id=episode.id,
-                    expected_version=episode.version,
-                    password=demo_password(self.physician.username),
-                    statement="Follow-up complete",
-                ),
-            ).episode
         result = episodes.transition_episode(
             self.uow,
             self.clock,
@@ -443,3 +418,40 @@ class _Walk:
             ),
         )
         return result.episode
+
+    def _record(
+        self, episode: Episode, patient: Patient, stage: Stage, source: CellSource | None
+    ) -> Episode | None:
+        """The stages reached through a record (a decision, a signature, a product step),
+        made the way the clinic makes it; None for a plain move."""
+        product_step = {
+            Stage.HARVESTED: self.products.harvest,
+            Stage.PROCESSED: self.products.process,
+            Stage.RELEASED: self.products.release,
+        }.get(stage)
+        if product_step is not None:
+            product_step(episode)
+        elif stage is Stage.ADMINISTERED:
+            self.products.inject(episode, patient)
+        elif stage in (Stage.ELIGIBLE, Stage.INELIGIBLE):
+            return self.evaluations.decide(episode, patient, eligible=stage is Stage.ELIGIBLE)
+        elif stage is Stage.CONSENTED:
+            return self.evaluations.consent(episode, patient, source or CellSource.AUTOLOGOUS)
+        elif stage is Stage.COMPLETED:
+            return signatures.close_episode(
+                self.uow,
+                self.clock,
+                self.new_id,
+                self.hasher,
+                LockoutPolicy(),
+                self.physician,
+                signatures.CloseEpisode(
+                    episode_id=episode.id,
+                    expected_version=episode.version,
+                    password=demo_password(self.physician.username),
+                    statement="Follow-up complete",
+                ),
+            ).episode
+        else:
+            return None
+        return episodes.get_episode(self.uow, self.clock, episode.id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from regenpath.domain.access import LockoutPolicy, StaffMember
@@ -22,12 +23,17 @@ from regenpath.domain.assessment import (
     TargetRegion,
     region_of,
 )
+from regenpath.domain.consent import Payment, PlanDetails
 from regenpath.domain.eligibility import Ruleset, Verdict
 from regenpath.domain.eligibility import evaluate as evaluate_rules
 from regenpath.domain.episodes import Episode
 from regenpath.domain.patients import AdministrativeSex, Patient
-from regenpath.services import episodes, evaluation
-from regenpath.services.ports import Clock, IdFactory, PasswordHasher, UnitOfWork
+from regenpath.domain.procedures import Guidance
+from regenpath.domain.products import CellSource, ProductType
+from regenpath.domain.quality import ProcessingKind
+from regenpath.services import consent, episodes, evaluation
+from regenpath.services.demo_products import MovableClock
+from regenpath.services.ports import IdFactory, PasswordHasher, UnitOfWork
 from regenpath.services.signatures import Signer
 
 IBUPROFEN = "5640"  # RxNorm: an NSAID the EX-10 task picks up
@@ -122,10 +128,37 @@ def incomplete(base: Assessment) -> Assessment:
     return replace(base, imaging=None, medications=None)
 
 
+def demo_plan(rng: random.Random, episode: Episode, source: CellSource) -> PlanDetails:
+    """A plan as clinics quote them: point-of-care BMAC or a cord product under an IND, a
+    self-pay price around the published mean (COST-1), now and then care abroad (COST-2)."""
+    abroad = rng.random() < 0.1
+    allogeneic = source is CellSource.ALLOGENEIC
+    return PlanDetails(
+        source=source,
+        product_type=ProductType.UMBILICAL_CORD_MSC if allogeneic else ProductType.BMAC,
+        targets=(episode.target_site,),
+        sessions=rng.choice([1, 1, 1, 2]),
+        guidance=Guidance.FLUOROSCOPY
+        if region_of(episode.target_site) is TargetRegion.SPINE
+        else Guidance.ULTRASOUND,
+        same_surgical_procedure=not allogeneic and rng.random() < 0.5,
+        processing=(ProcessingKind.THAWING,)
+        if allogeneic
+        else (ProcessingKind.CENTRIFUGATION, ProcessingKind.CONCENTRATION),
+        price=Decimal(rng.randrange(3500, 6500, 50)),
+        currency="USD",
+        payment=Payment.SELF_PAY if rng.random() < 0.9 else Payment.INSURED,
+        treatment_country="MX" if abroad else "US",
+        abroad=abroad,
+        home_clinician="Dr. Lena Ortiz, family medicine" if abroad else None,
+        ind_number=f"IND {rng.randint(10000, 29999)}" if allogeneic else None,
+    )
+
+
 @dataclass
 class DemoEvaluations:
     uow: UnitOfWork
-    clock: Clock
+    clock: MovableClock
     new_id: IdFactory
     ruleset: Ruleset
     physician: StaffMember
@@ -148,6 +181,38 @@ class DemoEvaluations:
         evaluation.evaluate_episode(
             self.uow, self.clock, self.new_id, self.ruleset, self.physician, episode.id
         )
+
+    def _sign(self, episode: Episode, patient: Patient) -> None:
+        view = consent.consent_view(self.uow, self.clock, episode.id)
+        assert view.document is not None, "signed after the plan"
+        consent.sign_consent(
+            self.uow,
+            self.clock,
+            self.new_id,
+            self.physician,
+            consent.SignConsent(
+                episode_id=episode.id,
+                expected_version=episodes.get_episode(self.uow, self.clock, episode.id).version,
+                document_hash=view.document.content_hash,
+                signed_name=f"{patient.given_name} {patient.family_name}",
+                agreed=True,
+            ),
+        )
+
+    def consent(self, episode: Episode, patient: Patient, source: CellSource) -> Episode:
+        """The plan, the patient's signature; now and then the plan changes after signing
+        (the consent is void) and the patient signs the new one a few days later."""
+        details = demo_plan(self.rng, episode, source)
+        consent.save_plan(self.uow, self.clock, self.new_id, self.physician, episode.id, details)
+        self._sign(episode, patient)
+        if self.rng.random() < 0.1:
+            changed = replace(details, sessions=details.sessions + 1)
+            consent.save_plan(
+                self.uow, self.clock, self.new_id, self.physician, episode.id, changed
+            )
+            self.clock.advance(timedelta(days=2))
+            self._sign(episode, patient)
+        return episodes.get_episode(self.uow, self.clock, episode.id)
 
     def decide(self, episode: Episode, patient: Patient, eligible: bool) -> Episode:
         """Assess and decide: an eligible path overrides SOFT findings (age, say) with a

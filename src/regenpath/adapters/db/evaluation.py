@@ -1,6 +1,7 @@
-"""Assessments (one row per version) and eligibility decisions, stored as JSON documents next
-to the columns a query needs; pydantic's TypeAdapter turns the domain's dataclasses into JSON
-and back, so a new assessment field needs no new column."""
+"""Assessments and treatment plans (one row per version), eligibility decisions and signed
+consents. Assessments and plans are JSON documents next to the columns a query needs;
+pydantic's TypeAdapter turns the domain's dataclasses into JSON and back, so a new field needs
+no new column."""
 
 from __future__ import annotations
 
@@ -13,15 +14,18 @@ from pydantic import TypeAdapter
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from regenpath.adapters.db.products import _record, _values
 from regenpath.adapters.db.repositories import _Scoped
 from regenpath.adapters.db.tables import Base
 from regenpath.adapters.db.types import str_enum
 from regenpath.domain.assessment import Assessment
+from regenpath.domain.consent import SignedConsent, TreatmentPlan
 from regenpath.domain.eligibility import Finding, Verdict
 from regenpath.domain.evaluation import DecisionKind, EligibilityRecord, RecordedAssessment
 
 _ASSESSMENT = TypeAdapter(Assessment)
 _FINDINGS = TypeAdapter(tuple[Finding, ...])
+_PLAN = TypeAdapter(TreatmentPlan)
 
 
 class AssessmentRow(Base):
@@ -54,6 +58,37 @@ class EligibilityDecisionRow(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime]
     decided_by: Mapped[str] = mapped_column(String(200))
+
+
+class TreatmentPlanRow(Base):
+    __tablename__ = "treatment_plans"
+    __table_args__ = (
+        Index("uq_treatment_plans_episode_id_version", "episode_id", "version", unique=True),
+    )
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    episode_id: Mapped[UUID] = mapped_column(ForeignKey("episodes.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+
+
+class ConsentRow(Base):
+    __tablename__ = "consents"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
+    episode_id: Mapped[UUID] = mapped_column(ForeignKey("episodes.id"), index=True)
+    plan_id: Mapped[UUID] = mapped_column(ForeignKey("treatment_plans.id"))
+    plan_version: Mapped[int] = mapped_column(Integer)
+    template_version: Mapped[str] = mapped_column(String(40))
+    document_hash: Mapped[str] = mapped_column(String(64))
+    signed_name: Mapped[str] = mapped_column(String(200))
+    signed_at: Mapped[datetime]
+    witnessed_by: Mapped[str] = mapped_column(String(200))
+    withdrawn_at: Mapped[datetime | None]
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 def _recorded(row: AssessmentRow) -> RecordedAssessment:
@@ -140,6 +175,44 @@ class SqlEvaluationRepository(_Scoped):
             )
         )
         self.session.flush()
+
+    def add_plan(self, plan: TreatmentPlan) -> None:
+        self.session.add(
+            TreatmentPlanRow(
+                id=plan.id,
+                clinic_id=plan.clinic_id,
+                episode_id=plan.episode_id,
+                version=plan.version,
+                data=_PLAN.dump_python(plan, mode="json"),
+                created_at=plan.created_at,
+            )
+        )
+        self.session.flush()
+
+    def plans(self, episode_id: UUID) -> list[TreatmentPlan]:
+        """Every version, newest first."""
+        rows = self._for_episode(TreatmentPlanRow, episode_id, TreatmentPlanRow.version.desc())
+        return [_PLAN.validate_python(row.data) for row in rows]
+
+    def latest_plan(self, episode_id: UUID) -> TreatmentPlan | None:
+        found = self.plans(episode_id)
+        return found[0] if found else None
+
+    def add_consent(self, consent: SignedConsent) -> None:
+        self.session.add(ConsentRow(**_values(consent)))
+        self.session.flush()
+
+    def save_consent(self, consent: SignedConsent) -> None:
+        row = self.session.get(ConsentRow, consent.id)
+        assert row is not None, "a consent is saved after it was added"
+        row.withdrawn_at = consent.withdrawn_at
+        row.withdrawal_reason = consent.withdrawal_reason
+        self.session.flush()
+
+    def consents(self, episode_id: UUID) -> list[SignedConsent]:
+        """Every signed consent, newest first."""
+        rows = self._for_episode(ConsentRow, episode_id, ConsentRow.signed_at.desc(), ConsentRow.id)
+        return [_record(SignedConsent, row) for row in rows]
 
     def decisions(self, episode_id: UUID) -> list[EligibilityRecord]:
         """Evaluations and decisions, newest first."""

@@ -226,11 +226,19 @@ def _chart(
     )
 
 
-# Stages reached through their record, not a button: the eligibility decision, the harvest
+# Stages reached through their record, not a button: the eligibility decision, the signed
+# consent, the harvest
 # record, the lab's finished processing, the signed release, the injection record (each on
 # its own page).
 MOVED_BY_RECORDS = frozenset(
-    {Stage.ELIGIBLE, Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED}
+    {
+        Stage.ELIGIBLE,
+        Stage.CONSENTED,
+        Stage.HARVESTED,
+        Stage.PROCESSED,
+        Stage.RELEASED,
+        Stage.ADMINISTERED,
+    }
 )
 
 
