@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regenpath.adapters.db.engine import build_engine, build_session_factory
 from regenpath.adapters.db.uow import SqlUnitOfWork
-from regenpath.adapters.rulesets import load_ruleset
+from regenpath.adapters.rulesets import load_ae_catalogue, load_ruleset
 from regenpath.adapters.security import Argon2PasswordHasher, keyed_digest
 from regenpath.config import Settings, get_settings
 from regenpath.domain.access import LockoutPolicy
 from regenpath.domain.eligibility import Ruleset
+from regenpath.domain.safety import AeCatalogue
 from regenpath.services.identity import Digest
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import AccessScope, Clock, IdFactory, PasswordHasher
@@ -42,6 +43,7 @@ class Application:
         self.digest: Digest = keyed_digest(self.settings.secret_key.get_secret_value())
         # Read once, at start: a broken ruleset file stops the app, not a patient's evaluation.
         self.ruleset: Ruleset = load_ruleset(self.settings.eligibility_ruleset)
+        self.ae_catalogue: AeCatalogue = load_ae_catalogue()
 
     @property
     def lockout(self) -> LockoutPolicy:

@@ -96,8 +96,8 @@ def expected(
         return "allow" if persona.role in STAGE_ROLES[Stage.IN_EVALUATION] else "403"
     if "{token_id}" in path and persona.name != "physician of A":
         return "404"  # someone else's token
-    if "{consent_id}" in path:
-        return "404"  # the sample episode has no consent: permitted, then not found
+    if "{consent_id}" in path or "{report_id}" in path:
+        return "404"  # the sample episode has none: permitted, then not found
     if persona.clinic != "A" and any(f"{{{p}}}" in path for p in RECORD_PARAMETERS):
         return "404"
     return "allow"
@@ -166,7 +166,11 @@ def test_each_route_answers_each_persona_as_the_table_says(
             if path == "/logout":
                 continue  # it would end this persona's session; test_authentication covers it
             api = path.startswith("/api/")
-            values = samples | {"token_id": str(to_revoke[api]), "consent_id": str(uuid4())}
+            values = samples | {
+                "token_id": str(to_revoke[api]),
+                "consent_id": str(uuid4()),
+                "report_id": str(uuid4()),
+            }
             url = path.format(**{name: values[name] for name in route.param_convertors})
             body = bodies.get((method, path), {})
             response = as_persona.request(
@@ -247,6 +251,16 @@ def request_bodies(
         },
         ("POST", "/api/v1/eligibility/evaluate"): {"region": "knee"},
         ("POST", "/api/v1/episodes/{episode_id}/plans"): pathway.PLAN,
+        ("POST", "/api/v1/episodes/{episode_id}/adverse-events"): {
+            "term_code": "POST_FLARE",
+            "onset_on": "2026-03-02",
+            "grade": 1,
+            "outcome": "recovered",
+        },
+        ("POST", "/api/v1/reports/{report_id}/submission"): {
+            "submitted_on": "2026-03-02",
+            "reference": "matrix",
+        },
         ("POST", "/api/v1/episodes/{episode_id}/consents/{consent_id}/withdraw"): {
             "reason": "matrix"
         },
@@ -258,6 +272,10 @@ def request_bodies(
         },
         ("POST", "/episodes/{episode_id}/harvest"): {"version": "1"},
         ("POST", "/episodes/{episode_id}/consent/{consent_id}/withdraw"): {"reason": "matrix"},
+        ("POST", "/reports/{report_id}/submission"): {
+            "submitted_on": "2026-03-02",
+            "reference": "matrix",
+        },
         ("POST", "/episodes/{episode_id}/injection"): {"version": "1"},
         ("POST", "/patients/{patient_id}/episodes"): {
             "condition_code": "M51.36",

@@ -107,6 +107,7 @@ def test_the_demo_is_the_same_for_the_same_seed(tmp_path: Path) -> None:
             as_of=date(2026, 6, 30),
             lab_settings=application.lab,
             ruleset=application.ruleset,
+            ae_catalogue=application.ae_catalogue,
             hasher=FAST_HASHER,
         )
         dumps.append(summary_of(application))
@@ -125,10 +126,12 @@ def test_the_demo_spreads_patients_over_every_stage_on_each_database(
         as_of=date(2026, 6, 30),
         lab_settings=application.lab,
         ruleset=application.ruleset,
+        ae_catalogue=application.ae_catalogue,
         hasher=application.hasher,
     )
     assert summary.patients == 200
     assert summary.recall_tasks > 0
+    assert summary.overdue_reports == 1  # the dashboard has one overdue report to show
     assert len(summary.users) == 2 * len(Role)
     # The injection record moves the cycle straight on to recovery: none rests in administered.
     assert set(summary.by_stage) == set(Stage) - {Stage.ADMINISTERED}

@@ -1,4 +1,5 @@
-"""Eligibility rulesets from their TOML files: the one shipped in the package, or a clinic's."""
+"""Data shipped with the package: eligibility rulesets (or a clinic's own) and the adverse-
+event catalogue, read from their TOML files."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from pathlib import Path
 
 from regenpath.domain.eligibility import Ruleset, parse_ruleset
 from regenpath.domain.errors import InvalidValue
+from regenpath.domain.safety import AeCatalogue, parse_ae_catalogue
 
 DEFAULT_RULESET = "orthobiologic-2026.1.toml"
+AE_CATALOGUE = "ae-catalogue-2026.1.toml"
 
 
 def load_ruleset(path: Path | None = None) -> Ruleset:
@@ -28,3 +31,9 @@ def load_ruleset(path: Path | None = None) -> Ruleset:
     except tomllib.TOMLDecodeError as error:
         raise InvalidValue("eligibility_ruleset", f"not valid TOML: {error}") from None
     return parse_ruleset(data)
+
+
+def load_ae_catalogue() -> AeCatalogue:
+    """The shipped adverse-event catalogue (AE-5)."""
+    path = resources.files("regenpath.data").joinpath("safety", AE_CATALOGUE)
+    return parse_ae_catalogue(tomllib.loads(path.read_text(encoding="utf-8")))

@@ -55,6 +55,8 @@ class Resource(StrEnum):
     ASSESSMENT = "assessment"  # the evaluation and its eligibility findings
     PLAN = "plan"  # the treatment plan, its price and regulatory classification
     CONSENT = "consent"  # the consent document and the patient's signature on it
+    ADVERSE_EVENT = "adverse_event"
+    REGULATORY_REPORT = "regulatory_report"  # the reports due (RPT-1..3) and their submission
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     USER = "user"
@@ -81,6 +83,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.CONSENT: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.TASK: frozenset({R}),
+        Resource.ADVERSE_EVENT: frozenset({R}),
     },
     # Harvests and injects (DESIGN.md s.1), so records both and may check at the bedside.
     Role.PHYSICIAN: _EVERY_ROLE
@@ -90,6 +93,8 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.ASSESSMENT: frozenset({R, C}),
         Resource.PLAN: frozenset({R, C}),
         Resource.CONSENT: frozenset({R, C, U}),
+        Resource.ADVERSE_EVENT: frozenset({R, C}),
+        Resource.REGULATORY_REPORT: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.BEDSIDE_VERIFICATION: frozenset({C}),
         Resource.HARVEST: frozenset({C}),
@@ -117,6 +122,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.BEDSIDE_VERIFICATION: frozenset({C}),
         Resource.CUSTODY_EVENT: frozenset({C}),
         Resource.TASK: frozenset({R}),
+        Resource.ADVERSE_EVENT: frozenset({R, C}),
     },
     # Lookback and recall are the quality officer's (DESIGN.md s.1).
     Role.QUALITY_OFFICER: _EVERY_ROLE
@@ -132,6 +138,8 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.LOOKBACK: frozenset({R}),
         Resource.RECALL: frozenset({C}),
         Resource.TASK: frozenset({R}),
+        Resource.ADVERSE_EVENT: frozenset({R}),
+        Resource.REGULATORY_REPORT: frozenset({R, U}),
     },
     # Never an identity: only the aggregates (DESIGN.md section 1).
     Role.REGISTRY_ANALYST: _EVERY_ROLE,

@@ -24,6 +24,7 @@ from regenpath.entrypoints.api.routers import (
     episodes,
     patients,
     products,
+    safety,
 )
 from regenpath.entrypoints.api.security_schemas import problem_responses
 from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
@@ -36,6 +37,7 @@ from regenpath.entrypoints.web import (
     prescreen_pages,
     procedure_pages,
     product_pages,
+    safety_pages,
 )
 from regenpath.entrypoints.web.rendering import page_error
 
@@ -76,6 +78,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     api.include_router(products.router)
     api.include_router(eligibility.router)
     api.include_router(consent.router)
+    api.include_router(safety.router)
     app.include_router(api)
 
     @app.exception_handler(LoginRequired)
@@ -107,5 +110,6 @@ def create_app(application: Application | None = None) -> FastAPI:
     app.include_router(evaluation_pages.router)
     app.include_router(prescreen_pages.router)
     app.include_router(consent_pages.router)
+    app.include_router(safety_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

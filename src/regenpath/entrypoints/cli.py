@@ -153,6 +153,7 @@ def demo(
                 as_of=end,
                 lab_settings=application.lab,
                 ruleset=application.ruleset,
+                ae_catalogue=application.ae_catalogue,
                 hasher=DEMO_HASHER,
                 on_patient=lambda: progress.advance(task),
             )

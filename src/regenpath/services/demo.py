@@ -20,9 +20,11 @@ from regenpath.domain.episodes import Episode, Laterality
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
 from regenpath.domain.products import CellSource
+from regenpath.domain.safety import AeCatalogue
 from regenpath.services import clinics, episodes, identity, patients, products, signatures
 from regenpath.services.demo_evaluation import DemoEvaluations
 from regenpath.services.demo_products import DemoStaff, ProductSteps, recall_a_donation, seed_donors
+from regenpath.services.demo_safety import DemoSafety, submit_reports
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import PasswordHasher, UnitOfWork
 
@@ -146,6 +148,7 @@ class DemoSummary:
     by_stage: dict[Stage, int] = field(default_factory=dict)
     donor_products: int = 0
     recall_tasks: int = 0
+    overdue_reports: int = 0
     users: list[UserAccount] = field(default_factory=list)
 
 
@@ -199,6 +202,7 @@ def seed_demo(
     as_of: date,
     lab_settings: LabSettings,
     ruleset: Ruleset,
+    ae_catalogue: AeCatalogue,
     hasher: PasswordHasher,
     on_patient: Callable[[], None] = lambda: None,
 ) -> DemoSummary:
@@ -239,6 +243,7 @@ def seed_demo(
 
     stages = list(STAGE_WEIGHTS)
     weights = list(STAGE_WEIGHTS.values())
+    demo_safety = DemoSafety(uow, clock, new_id, ae_catalogue, rng)
     for n in range(patient_count):
         clinic = summary.clinics[n % len(summary.clinics)]
         target = rng.choices(stages, weights)[0]
@@ -271,14 +276,21 @@ def seed_demo(
             episode = walk.step(episode, patient, step)
         if episode.stage is Stage.IN_EVALUATION and rng.random() < 0.6:
             walk.evaluations.start(episode, patient)
+        if episode.stage in TREATED:
+            demo_safety.after_treatment(episode, staff_of[clinic.id])
         summary.patients += 1
         summary.by_stage[episode.stage] = summary.by_stage.get(episode.stage, 0) + 1
         on_patient()
     clock.current = end - timedelta(days=2)
     for clinic in summary.clinics:
         summary.recall_tasks += recall_a_donation(uow, clock, new_id, clinic)
+    clock.current = end
+    summary.overdue_reports = submit_reports(uow, clock, staff_of, as_of)
     return summary
 
+
+# Where a patient has been treated, and may report an adverse event.
+TREATED = frozenset({Stage.RECOVERY, Stage.FOLLOW_UP, Stage.COMPLETED, Stage.LOST_TO_FOLLOW_UP})
 
 # A path step: the stage to move to and, for planning, the cell source.
 _Step = tuple[Stage, CellSource | None]

@@ -50,6 +50,7 @@ from regenpath.services.audit import failures_recorded, record
 from regenpath.services.episodes import check_version, move_loaded
 from regenpath.services.errors import NotFound
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
+from regenpath.services.safety import open_deviation_report
 from regenpath.services.signatures import Signer, add_signature
 
 
@@ -330,19 +331,19 @@ def _positive_after_release(
 ) -> Task | None:
     now = clock.now()
     what = f"{result.test.measure.label} positive on {product.din}"
-    uow.tasks.add_deviation(
-        Deviation(
-            id=new_id(),
-            clinic_id=product.clinic_id,
-            kind=DeviationKind.POSITIVE_CULTURE_AFTER_RELEASE,
-            description=f"{what} after release.",
-            discovered_at=now,
-            recorded_by=staff.display_name,
-            product_id=product.id,
-            patient_id=product.intended_patient_id,
-            distributed=True,
-        )
+    deviation = Deviation(
+        id=new_id(),
+        clinic_id=product.clinic_id,
+        kind=DeviationKind.POSITIVE_CULTURE_AFTER_RELEASE,
+        description=f"{what} after release.",
+        discovered_at=now,
+        recorded_by=staff.display_name,
+        product_id=product.id,
+        patient_id=product.intended_patient_id,
+        distributed=True,
     )
+    uow.tasks.add_deviation(deviation)
+    open_deviation_report(uow, clock, new_id, deviation)
     if product.status is ProductStatus.RELEASED:
         product.recall(now, what)
         uow.products.save(product)

@@ -39,6 +39,7 @@ from regenpath.services.episodes import check_version, move_loaded
 from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import Clock, IdFactory, ProductQuery, UnitOfWork
+from regenpath.services.safety import open_deviation_report
 
 
 @dataclass(frozen=True)
@@ -101,20 +102,20 @@ def verify_at_bedside(
         )
         uow.products.add_verification(verification)
         if mismatches:
-            uow.tasks.add_deviation(
-                Deviation(
-                    id=new_id(),
-                    clinic_id=episode.clinic_id,
-                    kind=DeviationKind.BEDSIDE_MISMATCH,
-                    description="Bedside check stopped the injection: " + "; ".join(mismatches),
-                    discovered_at=now,
-                    recorded_by=nurse.display_name,
-                    product_id=product.id,
-                    patient_id=patient.id,
-                    episode_id=episode.id,
-                    distributed=product.status is not ProductStatus.IN_PROCESSING,
-                )
+            deviation = Deviation(
+                id=new_id(),
+                clinic_id=episode.clinic_id,
+                kind=DeviationKind.BEDSIDE_MISMATCH,
+                description="Bedside check stopped the injection: " + "; ".join(mismatches),
+                discovered_at=now,
+                recorded_by=nurse.display_name,
+                product_id=product.id,
+                patient_id=patient.id,
+                episode_id=episode.id,
+                distributed=product.status is not ProductStatus.IN_PROCESSING,
             )
+            uow.tasks.add_deviation(deviation)
+            open_deviation_report(uow, clock, new_id, deviation)  # RPT-2 when distributed
         record(
             uow,
             clock,

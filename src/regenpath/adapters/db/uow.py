@@ -27,6 +27,7 @@ from regenpath.adapters.db.repositories import (
     SqlEpisodeRepository,
     SqlPatientRepository,
 )
+from regenpath.adapters.db.safety import SqlSafetyRepository
 from regenpath.services.errors import DuplicateValue
 from regenpath.services.ports import AccessScope
 
@@ -68,6 +69,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskRepository(session, self.scope)
         self.lookback = SqlLookback(session, self.scope)
         self.evaluations = SqlEvaluationRepository(session, self.scope)
+        self.safety = SqlSafetyRepository(session, self.scope)
         return self
 
     def __exit__(

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from regenpath.adapters.db import (
     evaluation,  # noqa: F401 -- registers the evaluation tables
     lab_tables,  # noqa: F401 -- registers the product tables
+    safety,  # noqa: F401 -- registers the safety tables
 )
 from regenpath.adapters.db.tables import Base
 

@@ -1,0 +1,82 @@
+"""Adverse events (AE-1..5) and the regulatory reports due (RPT-1..3)."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Request, status
+
+from regenpath.domain.safety import ReportStatus
+from regenpath.entrypoints.api.access import (
+    ReadAdverseEvents,
+    ReadReports,
+    RecordAdverseEvents,
+    SubmitReports,
+)
+from regenpath.entrypoints.api.safety_schemas import (
+    AdverseEventIn,
+    AdverseEventOut,
+    BoardOut,
+    RecordedOut,
+    ReportOut,
+    SubmissionIn,
+)
+from regenpath.entrypoints.deps import AppDep, IdsDep, signed_in_staff
+from regenpath.services import safety
+
+router = APIRouter(tags=["safety"])
+
+
+@router.post("/episodes/{episode_id}/adverse-events", status_code=status.HTTP_201_CREATED)
+def record_adverse_event(
+    episode_id: UUID,
+    body: AdverseEventIn,
+    uow: RecordAdverseEvents,
+    request: Request,
+    app: AppDep,
+    ids: IdsDep,
+) -> RecordedOut:
+    """An adverse event after consent; the reports it makes due (a communicable disease with a
+    serious outcome: Form 3500A in 15 days, RPT-1) are opened with it. Grade 6, an onset
+    before consent or a resolution before the onset is 422 naming the field."""
+    done = safety.record_adverse_event(
+        uow, app.clock, ids, app.ae_catalogue, signed_in_staff(request), body.command(episode_id)
+    )
+    return RecordedOut(
+        adverse_event=AdverseEventOut.of(done.event),
+        reports=[ReportOut.model_validate(r) for r in done.reports],
+    )
+
+
+@router.get("/episodes/{episode_id}/adverse-events")
+def list_adverse_events(
+    episode_id: UUID, uow: ReadAdverseEvents, app: AppDep
+) -> list[AdverseEventOut]:
+    found = safety.adverse_events(uow, app.clock, app.ae_catalogue, episode_id)
+    return [AdverseEventOut.of(event) for event in found]
+
+
+@router.get("/reports")
+def list_reports(
+    uow: ReadReports, app: AppDep, status: ReportStatus | None = ReportStatus.OPEN
+) -> BoardOut:
+    """The reports due, soonest first, each marked overdue after its last calendar day."""
+    board = safety.reports_board(uow, app.clock, status)
+    return BoardOut.of(list(board.reports), board.today)
+
+
+@router.post("/reports/{report_id}/submission")
+def record_submission(
+    report_id: UUID, body: SubmissionIn, uow: SubmitReports, request: Request, app: AppDep
+) -> ReportOut:
+    closed = safety.record_submission(
+        uow, app.clock, signed_in_staff(request), report_id, body.submitted_on, body.reference
+    )
+    return ReportOut.model_validate(closed)
+
+
+@router.get("/reports/{report_id}/form-3500a")
+def form_3500a(report_id: UUID, uow: ReadReports, app: AppDep) -> dict[str, Any]:
+    """The Form FDA 3500A fields regenpath knows, to transcribe (nothing is submitted)."""
+    return safety.form_3500a(uow, app.clock, app.ae_catalogue, report_id)

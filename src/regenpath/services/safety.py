@@ -1,0 +1,285 @@
+"""Use cases of safety: the adverse-event record, the reports it and deviations make due, the
+quality officer's list of open reports, and the Form 3500A fields to transcribe."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from regenpath.domain.access import StaffMember
+from regenpath.domain.audit import AuditAction
+from regenpath.domain.safety import (
+    AdverseEvent,
+    AeCatalogue,
+    AeOutcome,
+    AeSource,
+    RegulatoryReport,
+    Relatedness,
+    ReportStatus,
+    Seriousness,
+    deviation_report_due,
+    open_report,
+    reports_due,
+)
+from regenpath.domain.tasks import Deviation
+from regenpath.services.audit import failures_recorded, record
+from regenpath.services.errors import NotFound
+from regenpath.services.ports import Clock, IdFactory, UnitOfWork
+
+
+def _local_day(uow: UnitOfWork, clock: Clock, clinic_id: UUID) -> date:
+    """Reporting clocks count the clinic's calendar days (RPT-1..3)."""
+    clinic = uow.clinics.get(clinic_id)
+    zone = ZoneInfo(clinic.time_zone) if clinic is not None else None
+    return clock.now().astimezone(zone).date()
+
+
+@dataclass(frozen=True)
+class RecordAdverseEvent:
+    episode_id: UUID
+    term_code: str
+    onset_on: date
+    grade: int
+    seriousness: frozenset[Seriousness]
+    outcome: AeOutcome
+    description: str = ""
+    related_harvest: Relatedness | None = None
+    related_product: Relatedness | None = None
+    related_injection: Relatedness | None = None
+    unexpected: bool = False
+    resolved_on: date | None = None
+    source: AeSource = AeSource.STAFF
+
+
+@dataclass(frozen=True)
+class AdverseEventRecorded:
+    event: AdverseEvent
+    reports: list[RegulatoryReport]
+
+
+def record_adverse_event(
+    uow: UnitOfWork,
+    clock: Clock,
+    new_id: IdFactory,
+    catalogue: AeCatalogue,
+    staff: StaffMember,
+    command: RecordAdverseEvent,
+) -> AdverseEventRecorded:
+    """The adverse event, with the episode's products, and every report it makes due (AE-4,
+    RPT-1, RPT-3) opened in the same transaction."""
+    where = command.episode_id
+    with failures_recorded(uow, clock, AuditAction.CREATE, "adverse_event", where), uow:
+        episode = uow.episodes.get(command.episode_id)
+        if episode is None:
+            raise NotFound("episode", command.episode_id)
+        today = _local_day(uow, clock, episode.clinic_id)
+        signed = [c.signed_at for c in uow.evaluations.consents(episode.id)]
+        first_consent = min(
+            [*signed, *([episode.consented_at] if episode.consented_at else [])], default=None
+        )
+        event = AdverseEvent(
+            id=new_id(),
+            clinic_id=episode.clinic_id,
+            episode_id=episode.id,
+            term=catalogue.term(command.term_code),
+            onset_on=command.onset_on,
+            grade=command.grade,
+            seriousness=command.seriousness,
+            outcome=command.outcome,
+            discovered_at=clock.now(),
+            recorded_by=staff.display_name,
+            description=command.description.strip(),
+            related_harvest=command.related_harvest,
+            related_product=command.related_product,
+            related_injection=command.related_injection,
+            unexpected=command.unexpected,
+            resolved_on=command.resolved_on,
+            product_ids=tuple(c.product_id for c in episode.cycles if c.product_id),
+            source=command.source,
+        )
+        event.check(first_consent.date() if first_consent else None, today)
+        plan = uow.evaluations.latest_plan(episode.id)
+        under_ind = plan is not None and bool(plan.ind_number)
+        reports = [
+            open_report(
+                due,
+                id=new_id(),
+                clinic_id=episode.clinic_id,
+                subject_type="adverse_event",
+                subject_id=event.id,
+                opened_at=clock.now(),
+                episode_id=episode.id,
+            )
+            for due in reports_due(event, today, under_ind)
+        ]
+        uow.safety.add_event(event)
+        for report in reports:
+            uow.safety.add_report(report)
+            record(
+                uow,
+                clock,
+                AuditAction.CREATE,
+                "regulatory_report",
+                report.id,
+                episode.clinic_id,
+                detail=f"{report.rule_id} {report.form} due {report.due_on}",
+            )
+        record(
+            uow,
+            clock,
+            AuditAction.CREATE,
+            "adverse_event",
+            event.id,
+            episode.clinic_id,
+            detail=f"{event.term.code} grade {event.grade}",
+        )
+        uow.commit()
+    return AdverseEventRecorded(event, reports)
+
+
+def open_deviation_report(
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, deviation: Deviation
+) -> RegulatoryReport | None:
+    """RPT-2, in the caller's transaction: a deviation of a distributed product is due on
+    Form 3486 within 45 days of its discovery."""
+    discovered = deviation.discovered_at
+    clinic = uow.clinics.get(deviation.clinic_id)
+    day = discovered.astimezone(ZoneInfo(clinic.time_zone) if clinic else None).date()
+    due = deviation_report_due(deviation.distributed, day)
+    if due is None:
+        return None
+    report = open_report(
+        due,
+        id=new_id(),
+        clinic_id=deviation.clinic_id,
+        subject_type="deviation",
+        subject_id=deviation.id,
+        opened_at=clock.now(),
+        episode_id=deviation.episode_id,
+    )
+    uow.safety.add_report(report)
+    record(
+        uow,
+        clock,
+        AuditAction.CREATE,
+        "regulatory_report",
+        report.id,
+        deviation.clinic_id,
+        detail=f"{report.rule_id} {report.form} due {report.due_on}",
+    )
+    return report
+
+
+def adverse_events(
+    uow: UnitOfWork, clock: Clock, catalogue: AeCatalogue, episode_id: UUID
+) -> list[AdverseEvent]:
+    with failures_recorded(uow, clock, AuditAction.READ, "adverse_event", episode_id), uow:
+        episode = uow.episodes.get(episode_id)
+        if episode is None:
+            raise NotFound("episode", episode_id)
+        found = uow.safety.events(catalogue, episode.id)
+        record(uow, clock, AuditAction.READ, "adverse_event", episode.id, episode.clinic_id)
+        uow.commit()
+    return found
+
+
+@dataclass(frozen=True)
+class ReportsBoard:
+    reports: Sequence[RegulatoryReport]
+    today: date
+
+
+def reports_board(
+    uow: UnitOfWork, clock: Clock, status: ReportStatus | None = ReportStatus.OPEN
+) -> ReportsBoard:
+    """The reports by due date (the soonest first); "today" is UTC's, each row's overdue mark
+    compares calendar dates."""
+    with uow:
+        found = uow.safety.reports(status)
+    return ReportsBoard(found, clock.now().date())
+
+
+def record_submission(
+    uow: UnitOfWork,
+    clock: Clock,
+    staff: StaffMember,
+    report_id: UUID,
+    submitted_on: date,
+    reference: str,
+) -> RegulatoryReport:
+    """Closes a report: the date it was submitted and the agency's reference."""
+    with failures_recorded(uow, clock, AuditAction.UPDATE, "regulatory_report", report_id), uow:
+        report = uow.safety.get_report(report_id)
+        if report is None:
+            raise NotFound("regulatory_report", report_id)
+        closed = report.submitted(submitted_on, reference)
+        uow.safety.save_report(closed)
+        record(
+            uow,
+            clock,
+            AuditAction.UPDATE,
+            "regulatory_report",
+            report.id,
+            report.clinic_id,
+            detail=f"submitted {submitted_on} ref {closed.reference} by {staff.display_name}",
+        )
+        uow.commit()
+    return closed
+
+
+def form_3500a(
+    uow: UnitOfWork, clock: Clock, catalogue: AeCatalogue, report_id: UUID
+) -> dict[str, Any]:
+    """The fields of Form FDA 3500A (MedWatch, mandatory reporting) as regenpath knows them,
+    section by section, for the officer to transcribe; nothing is sent anywhere."""
+    with failures_recorded(uow, clock, AuditAction.READ, "regulatory_report", report_id), uow:
+        report = uow.safety.get_report(report_id)
+        if report is None or report.subject_type != "adverse_event":
+            raise NotFound("regulatory_report", report_id)
+        event = uow.safety.get_event(catalogue, report.subject_id)
+        assert event is not None, "a report's adverse event is in its clinic"
+        episode = uow.episodes.get(event.episode_id)
+        assert episode is not None
+        patient = uow.patients.get(episode.patient_id)
+        clinic = uow.clinics.get(event.clinic_id)
+        assert patient is not None and clinic is not None
+        products = [uow.products.get(p) for p in event.product_ids]
+        record(uow, clock, AuditAction.READ, "regulatory_report", report.id, report.clinic_id)
+        uow.commit()
+    initials = f"{patient.given_name[:1]}{patient.family_name[:1]}".upper()
+    return {
+        "A. Patient information": {
+            "Identifier": initials,
+            "Age at event": patient.age_on(event.onset_on),
+            "Sex": patient.sex.value,
+        },
+        "B. Adverse event": {
+            "Outcomes": sorted(s.value for s in event.seriousness) or ["none"],
+            "Date of event": event.onset_on.isoformat(),
+            "Date of this report": clock.now().date().isoformat(),
+            "Description": f"{event.term.label} (CTCAE grade {event.grade}). {event.description}",
+            "Outcome": event.outcome.value,
+            "Resolved on": event.resolved_on.isoformat() if event.resolved_on else "",
+        },
+        "C. Product (HCT/P)": [
+            {
+                "Distinct identification code (DIN)": p.din,
+                "Product type": p.product_type.label,
+                "Lot": p.lot_number or "",
+                "Administered": p.administered_at.date().isoformat() if p.administered_at else "",
+                "Relatedness (WHO-UMC)": str(event.related_product or "not assessed"),
+            }
+            for p in products
+            if p is not None
+        ],
+        "G. Reporting establishment": {
+            "Name": clinic.name,
+            "Report type": f"{report.rule_id}: {report.form}",
+            "Date received by establishment": report.discovered_on.isoformat(),
+            "Due": report.due_on.isoformat(),
+        },
+    }
