@@ -18,6 +18,7 @@ from regenpath.config import Settings, get_settings
 from regenpath.domain.access import LockoutPolicy
 from regenpath.domain.eligibility import Ruleset
 from regenpath.domain.safety import AeCatalogue
+from regenpath.domain.signals import Cusum
 from regenpath.services.identity import Digest
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import AccessScope, Clock, IdFactory, PasswordHasher
@@ -51,6 +52,15 @@ class Application:
             max_failures=self.settings.lockout_failures,
             window=timedelta(seconds=self.settings.lockout_window_seconds),
             duration=timedelta(minutes=self.settings.lockout_minutes),
+        )
+
+    @property
+    def cusum(self) -> Cusum:
+        """The safety-signal settings (domain/signals.py)."""
+        return Cusum(
+            self.settings.signal_baseline,
+            self.settings.signal_ratio,
+            self.settings.signal_threshold,
         )
 
     @property

@@ -54,6 +54,18 @@ class Settings(BaseSettings):
         default=None,
         description="A clinic's own eligibility ruleset (TOML); the shipped default if unset.",
     )
+    signal_baseline: float = Field(
+        default=0.0055,
+        gt=0,
+        lt=0.2,
+        description="Safety signals: the baseline rate of serious related adverse events (AE-5).",
+    )
+    signal_ratio: float = Field(
+        default=5.0, gt=1, le=50, description="Safety signals: the rise the CUSUM detects."
+    )
+    signal_threshold: float = Field(
+        default=7.0, gt=0, le=50, description="Safety signals: the CUSUM alert threshold."
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
     secret_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET_KEY),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from regenpath.domain.access import Role
@@ -109,3 +110,22 @@ def test_bad_input_is_422_naming_the_field_and_stores_nothing(
 def test_before_consent_there_is_no_adverse_event_to_record(client: TestClient, episode) -> None:
     response = client.post(f"/api/v1/episodes/{episode['id']}/adverse-events", json=INFECTION)
     assert response.status_code == 422 and response.json()["field"] == "episode_id"
+
+
+def test_a_signal_alert_opens_a_task_for_the_quality_officer(
+    client: TestClient, application, episode, patient, clock
+) -> None:
+    episode = injected(client, episode, patient, clock)
+    # One event is far from an alert at the shipped threshold; a clinic may set its own.
+    application.settings.signal_threshold = 1.5
+    response = client.post(f"/api/v1/episodes/{episode['id']}/adverse-events", json=INFECTION)
+    assert response.status_code == 201, response.text
+    officer = client.as_role(Role.QUALITY_OFFICER)  # type: ignore[attr-defined]
+    found = client.get("/api/v1/safety-signals", headers=officer).json()
+    alerts = {(s["kind"], s["alert_at"]) for s in found if s["alert"]}
+    assert ("clinic", 1) in alerts and ("practitioner", 1) in alerts
+    clinic = next(s for s in found if s["kind"] == "clinic")
+    assert (clinic["events"], clinic["administrations"]) == (1, 1)
+    assert clinic["ci95"][0] == pytest.approx(0.2065, abs=1e-4)  # Wilson, 1 of 1
+    titles = [t["title"] for t in client.get("/api/v1/tasks", headers=officer).json()]
+    assert any(t.startswith("Safety signal: clinic") for t in titles)

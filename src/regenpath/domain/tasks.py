@@ -15,6 +15,7 @@ from uuid import UUID
 
 class TaskKind(StrEnum):
     PATIENT_RECALL = "patient_recall"  # contact, examine, and follow up a recipient
+    SAFETY_SIGNAL = "safety_signal"  # a lot, donor, clinic or practitioner above its baseline
 
     @property
     def label(self) -> str:

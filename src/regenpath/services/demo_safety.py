@@ -12,7 +12,7 @@ from uuid import UUID
 from regenpath.domain.access import Role
 from regenpath.domain.episodes import Episode
 from regenpath.domain.safety import AeCatalogue, AeOutcome, Relatedness, ReportStatus, Seriousness
-from regenpath.services import safety
+from regenpath.services import products, safety
 from regenpath.services.demo_products import DemoStaff, MovableClock
 from regenpath.services.ports import IdFactory, UnitOfWork
 
@@ -44,15 +44,31 @@ class DemoSafety:
     catalogue: AeCatalogue
     rng: random.Random
     grades_left: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    hot_lot: str | None = None  # the donor lot the demo gives a cluster of infections
+
+    def _lot_of(self, episode: Episode) -> str | None:
+        given = [c.product_id for c in episode.cycles if c.product_id is not None]
+        if not given:
+            return None
+        return products.get_product(self.uow, self.clock, given[-1]).lot_number
 
     def after_treatment(self, episode: Episode, staff: DemoStaff) -> None:
         """About one treated patient in four reports something; every grade appears once
-        before the rest follow the usual mix (mostly mild flares)."""
-        if self.rng.random() > 0.25:
+        before the rest follow the usual mix (mostly mild flares). The recipients of one
+        donor lot get infections, as cord-blood clusters have happened (AE-5), so the
+        dashboard shows a safety signal."""
+        lot = self._lot_of(episode)
+        if lot is not None and self.hot_lot in (None, lot) and self.rng.random() < 0.3:
+            self.hot_lot = lot
+            grade = 3
+        elif self.rng.random() > 0.25:
             return
-        grade = (
-            self.grades_left.pop(0) if self.grades_left else self.rng.choice([1, 1, 1, 1, 2, 2, 3])
-        )
+        else:
+            grade = (
+                self.grades_left.pop(0)
+                if self.grades_left
+                else self.rng.choice([1, 1, 1, 1, 2, 2, 3])
+            )
         term, seriousness, outcome, related = PROFILES[grade]
         # A day or more back, so no clinic's calendar sees it in the future.
         onset = (self.clock.now() - timedelta(days=self.rng.randint(1, 3))).date()

@@ -26,6 +26,7 @@ from regenpath.domain.procedures import HarvestRecord, InjectionRecord
 from regenpath.domain.products import BedsideVerification, Product, ProductStatus
 from regenpath.domain.quality import ProcessingStep, QcResult
 from regenpath.domain.safety import AdverseEvent, AeCatalogue, RegulatoryReport, ReportStatus
+from regenpath.domain.signals import Administration
 from regenpath.domain.signatures import Signature
 from regenpath.domain.tasks import Deviation, Task, TaskStatus
 
@@ -333,6 +334,7 @@ class SafetyRepository(Protocol):
     def save_report(self, report: RegulatoryReport) -> None: ...
     def reports(self, status: ReportStatus | None = None) -> list[RegulatoryReport]: ...
     def get_report(self, report_id: UUID) -> RegulatoryReport | None: ...
+    def administrations(self) -> list[Administration]: ...
 
 
 class UnitOfWork(Protocol):

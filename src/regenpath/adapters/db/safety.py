@@ -9,8 +9,9 @@ from uuid import UUID
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from regenpath.adapters.db.lab_tables import DonorRow, InjectionRecordRow
 from regenpath.adapters.db.repositories import _Scoped
-from regenpath.adapters.db.tables import Base
+from regenpath.adapters.db.tables import Base, ClinicRow, ProductRow
 from regenpath.adapters.db.types import str_enum
 from regenpath.domain.safety import (
     AdverseEvent,
@@ -23,6 +24,7 @@ from regenpath.domain.safety import (
     ReportStatus,
     Seriousness,
 )
+from regenpath.domain.signals import Administration
 
 
 class AdverseEventRow(Base):
@@ -168,6 +170,9 @@ class SqlSafetyRepository(_Scoped):
         )
         return [_report(row) for row in rows]
 
+    def administrations(self) -> list[Administration]:
+        return administrations(self.session, self._in_scope)
+
     def get_report(self, report_id: UUID) -> RegulatoryReport | None:
         row = self.session.scalar(
             self._in_scope(
@@ -176,3 +181,37 @@ class SqlSafetyRepository(_Scoped):
             )
         )
         return _report(row) if row is not None else None
+
+
+def administrations(session: Any, in_scope: Any) -> list[Administration]:
+    """Every product given, with its lot, donor, clinic and the operator who injected it."""
+    statement = (
+        select(
+            ProductRow.id,
+            ProductRow.clinic_id,
+            ProductRow.administered_at,
+            InjectionRecordRow.operator,
+            ClinicRow.name,
+            ProductRow.lot_number,
+            ProductRow.donor_id,
+            DonorRow.code,
+        )
+        .join(InjectionRecordRow, InjectionRecordRow.product_id == ProductRow.id)
+        .join(ClinicRow, ClinicRow.id == ProductRow.clinic_id)
+        .outerjoin(DonorRow, DonorRow.id == ProductRow.donor_id)
+        .where(ProductRow.administered_at.is_not(None))
+    )
+    rows = session.execute(in_scope(statement, ProductRow.clinic_id))
+    return [
+        Administration(
+            product_id=row[0],
+            clinic_id=row[1],
+            administered_at=row[2],
+            operator=row[3],
+            clinic_name=row[4],
+            lot_number=row[5],
+            donor_id=row[6],
+            donor_code=row[7],
+        )
+        for row in rows
+    ]

@@ -81,7 +81,9 @@ def record_adverse_event(
     def act(body: AdverseEventIn) -> str:
         staff = signed_in_staff(request)
         command = body.command(episode_id)
-        safety.record_adverse_event(uow, app.clock, app.new_id, app.ae_catalogue, staff, command)
+        safety.record_adverse_event(
+            uow, app.clock, app.new_id, app.ae_catalogue, staff, command, app.cusum
+        )
         return "recorded"
 
     seriousness = [str(s) for s in posted.getlist("seriousness")]
@@ -114,6 +116,7 @@ def _quality_page(
         "quality.html",
         {
             "board": board,
+            "signals": safety.safety_signals(uow, app.ae_catalogue, app.cusum)[:15],
             "zones": clinic_zones(uow),
             "failed": failed,
             "errors": form.errors if form is not None else {},

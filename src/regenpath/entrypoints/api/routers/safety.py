@@ -41,7 +41,13 @@ def record_adverse_event(
     serious outcome: Form 3500A in 15 days, RPT-1) are opened with it. Grade 6, an onset
     before consent or a resolution before the onset is 422 naming the field."""
     done = safety.record_adverse_event(
-        uow, app.clock, ids, app.ae_catalogue, signed_in_staff(request), body.command(episode_id)
+        uow,
+        app.clock,
+        ids,
+        app.ae_catalogue,
+        signed_in_staff(request),
+        body.command(episode_id),
+        app.cusum,
     )
     return RecordedOut(
         adverse_event=AdverseEventOut.of(done.event),
@@ -64,6 +70,26 @@ def list_reports(
     """The reports due, soonest first, each marked overdue after its last calendar day."""
     board = safety.reports_board(uow, app.clock, status)
     return BoardOut.of(list(board.reports), board.today)
+
+
+@router.get("/safety-signals")
+def safety_signals(uow: ReadReports, app: AppDep) -> list[dict[str, Any]]:
+    """Every lot's, donor's, clinic's and practitioner's rate of serious related adverse
+    events with its Wilson interval, and whether its CUSUM crossed; alerts first."""
+    return [
+        {
+            "kind": s.kind,
+            "group": s.label,
+            "administrations": s.administrations,
+            "events": s.events,
+            "rate": s.rate,
+            "ci95": list(s.interval),
+            "baseline": s.baseline,
+            "alert": s.alert,
+            "alert_at": s.alarm_at,
+        }
+        for s in safety.safety_signals(uow, app.ae_catalogue, app.cusum)
+    ]
 
 
 @router.post("/reports/{report_id}/submission")
