@@ -33,6 +33,8 @@ def test_the_form_records_and_names_a_bad_field(
     officer = signed_in(Role.QUALITY_OFFICER)
     board = officer.get("/quality").text
     assert 'data-rule="RPT-1"' in board and "2026-03-17" in board
+    assert "<title>Quality: reports due · regenpath</title>" in board
+    assert 'id="signals"' in board and 'data-kind="clinic"' in board
     report_id = re.search(r'href="/reports/([0-9a-f-]+)/3500a"', board).group(1)
     closed = officer.post(
         f"/reports/{report_id}/submission",
