@@ -132,3 +132,25 @@ def test_a_bad_assessment_is_422_and_stores_nothing(client: TestClient, episode)
     )
     assert response.status_code == 422
     assert client.get(f"/api/v1/episodes/{episode['id']}/assessments").json() == []
+
+
+def test_the_physician_may_decline_with_a_reason_whatever_the_verdict(
+    client: TestClient, episode
+) -> None:
+    episode = evaluating(client, episode)
+    bare = client.post(
+        f"/api/v1/episodes/{episode['id']}/transitions",
+        json={"to": "ineligible", "version": episode["version"], "reason": "Not convinced"},
+    )
+    assert bare.status_code == 409 and bare.json()["guard"] == "eligibility_decision_required"
+    assess(client, episode, imaging=None)  # the verdict still waits for data
+    no_reason = decide(client, episode, decision="decline")
+    assert no_reason.status_code == 422 and no_reason.json()["guard"] == "reason_required"
+    declined = decide(client, episode, decision="decline", reason="Expectations cannot be met")
+    assert declined.status_code == 200, declined.text
+    body = declined.json()
+    assert (body["kind"], body["final"], body["episode"]["stage"]) == (
+        "declined",
+        "ineligible",
+        "ineligible",
+    )

@@ -219,6 +219,8 @@ def request_to(episode: Episode, stage: Stage, **fields: Any) -> TransitionReque
     with the patient's signature, as they must."""
     if stage is Stage.ELIGIBLE:
         fields.setdefault("eligibility", eligible_decision(episode))
+    if stage is Stage.INELIGIBLE:
+        fields.setdefault("eligibility", eligible_decision(episode, final=Verdict.INELIGIBLE))
     if stage is Stage.CONSENTED:
         consent, document = signed_consent(episode)
         fields.setdefault("consent", consent)

@@ -235,12 +235,14 @@ def test_the_injection_must_use_this_cycles_product() -> None:
     ) == [Guard.PRODUCT_NOT_IN_THIS_CYCLE]
 
 
-@pytest.mark.parametrize("target", [Stage.WITHDRAWN, Stage.INELIGIBLE])
-def test_closing_without_treatment_needs_a_reason(target: Stage) -> None:
+def test_withdrawing_needs_a_reason_and_ineligible_needs_the_physicians_decision() -> None:
     episode = new_episode()
     episode.transition(TransitionRequest(to=Stage.IN_EVALUATION), START)
-    assert refused_guards(episode, TransitionRequest(to=target, reason="  ")) == [
+    assert refused_guards(episode, TransitionRequest(to=Stage.WITHDRAWN, reason="  ")) == [
         Guard.REASON_REQUIRED
+    ]
+    assert refused_guards(episode, TransitionRequest(to=Stage.INELIGIBLE, reason="a reason")) == [
+        Guard.ELIGIBILITY_DECISION_REQUIRED
     ]
 
 

@@ -283,13 +283,22 @@ class Episode:
             raise TransitionRefused(failures)
         self.consented_at = now
 
-    def _check_ineligible(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
-        """The physician's decision, or a stated reason (the patient declines, a finding
-        outside the ruleset)."""
+    def _check_ineligible(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        """Ineligible, like eligible, only through the physician's decision: the ruleset's
+        verdict accepted, or their own judgement with a reason (a decline)."""
         decision = request.eligibility
-        if decision is not None and decision.final is Verdict.INELIGIBLE:
-            return []
-        return self._needs_reason(request, now)
+        if (
+            decision is None
+            or decision.episode_id != self.id
+            or decision.final is not Verdict.INELIGIBLE
+        ):
+            return [
+                GuardFailure(
+                    Guard.ELIGIBILITY_DECISION_REQUIRED,
+                    "Eligibility is decided on the recorded assessment, by the physician.",
+                )
+            ]
+        return []
 
     def _check_planned(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
         failures = self._needs_consent()

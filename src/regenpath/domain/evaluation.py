@@ -34,6 +34,7 @@ class DecisionKind(StrEnum):
     EVALUATED = "evaluated"  # the ruleset's verdict, stored as computed
     ACCEPTED = "accepted"  # the physician accepted the computed verdict
     OVERRIDDEN = "overridden"  # the physician overrode SOFT findings (reason + signature)
+    DECLINED = "declined"  # the physician's judgement: not a candidate, whatever the verdict
 
 
 @dataclass(frozen=True)
@@ -56,9 +57,18 @@ class EligibilityRecord:
         return self.final is Verdict.ELIGIBLE
 
 
-def physician_verdict(computed: Decision, override: bool, reason: str | None) -> Verdict:
+def physician_verdict(
+    computed: Decision, override: bool, reason: str | None, decline: bool = False
+) -> Verdict:
     """The verdict the physician may record on ``computed``; anything else is refused with
-    the rule that says no."""
+    the rule that says no. A decline ("not an ideal candidate") is always open to the
+    physician, with a reason, even while data is missing."""
+    if decline:
+        if reason is None or not reason.strip():
+            raise TransitionRefused(
+                [GuardFailure(Guard.REASON_REQUIRED, "Say why the patient is not a candidate.")]
+            )
+        return Verdict.INELIGIBLE
     if computed.verdict is Verdict.NEEDS_REVIEW:
         missing = ", ".join(computed.missing)
         raise TransitionRefused(

@@ -204,6 +204,7 @@ class DecideEligibility:
     expected_version: int
     override: bool = False
     reason: str | None = None
+    decline: bool = False
 
 
 def decide_eligibility(
@@ -228,12 +229,18 @@ def decide_eligibility(
         with uow:
             episode = _episode(uow, command.episode_id)
             check_version(episode, command.expected_version)
-            recorded = _latest(uow, episode)
+            recorded = _latest(uow, episode)  # a decision, even a decline, cites an assessment
             decision = evaluate_rules(
                 recorded.assessment, ruleset, _today(uow, clock, episode.clinic_id)
             )
-            final = physician_verdict(decision, command.override, reason)
-            kind = DecisionKind.OVERRIDDEN if command.override else DecisionKind.ACCEPTED
+            final = physician_verdict(decision, command.override, reason, command.decline)
+            kind = (
+                DecisionKind.DECLINED
+                if command.decline
+                else DecisionKind.OVERRIDDEN
+                if command.override
+                else DecisionKind.ACCEPTED
+            )
             stored = _evaluation_record(
                 new_id, clock, signer.staff, recorded, decision, kind, final, reason
             )

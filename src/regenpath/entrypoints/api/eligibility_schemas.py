@@ -178,7 +178,11 @@ class EvaluationOut(BaseModel):
 
 class EligibilityDecisionIn(Strict):
     version: int = Field(ge=1, description="The episode's version, as read.")
-    decision: str = Field(pattern="^(accept|override)$")
+    decision: str = Field(
+        pattern="^(accept|override|decline)$",
+        description="accept the verdict; override SOFT findings (reason and password); "
+        "decline: not a candidate in the physician's judgement (reason).",
+    )
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = (
         Field(default=None, description="Required to override.")
     )

@@ -278,6 +278,7 @@ def decide(
                 expected_version=body.version,
                 override=body.decision == "override",
                 reason=body.reason,
+                decline=body.decision == "decline",
             ),
         )
         return "decided"

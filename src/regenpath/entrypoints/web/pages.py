@@ -233,6 +233,7 @@ def _chart(
 MOVED_BY_RECORDS = frozenset(
     {
         Stage.ELIGIBLE,
+        Stage.INELIGIBLE,
         Stage.CONSENTED,
         Stage.HARVESTED,
         Stage.PROCESSED,

@@ -110,6 +110,7 @@ def decide_eligibility(
             expected_version=body.version,
             override=body.decision == "override",
             reason=body.reason,
+            decline=body.decision == "decline",
         ),
     )
     episode = episodes.get_episode(uow, app.clock, episode_id)
