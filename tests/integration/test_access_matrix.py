@@ -251,6 +251,11 @@ def request_bodies(
         },
         ("POST", "/api/v1/eligibility/evaluate"): {"region": "knee"},
         ("POST", "/api/v1/episodes/{episode_id}/plans"): pathway.PLAN,
+        ("POST", "/api/v1/deviations"): {
+            "clinic_id": clinic["id"],
+            "description": "matrix",
+            "distributed": False,
+        },
         ("POST", "/api/v1/episodes/{episode_id}/adverse-events"): {
             "term_code": "POST_FLARE",
             "onset_on": "2026-03-02",

@@ -129,3 +129,36 @@ def test_a_signal_alert_opens_a_task_for_the_quality_officer(
     assert clinic["ci95"][0] == pytest.approx(0.2065, abs=1e-4)  # Wilson, 1 of 1
     titles = [t["title"] for t in client.get("/api/v1/tasks", headers=officer).json()]
     assert any(t.startswith("Safety signal: clinic") for t in titles)
+
+
+def test_RPT_2_a_deviation_recorded_by_hand_is_due_only_if_the_product_was_distributed(
+    client: TestClient, clinic, episode
+) -> None:
+    officer = client.as_role(Role.QUALITY_OFFICER)  # type: ignore[attr-defined]
+    body = {
+        "clinic_id": clinic["id"],
+        "description": "Consent form version not checked",
+        "distributed": False,
+    }
+    kept = client.post("/api/v1/deviations", json=body, headers=officer)
+    assert kept.status_code == 201 and kept.json()["report"] is None
+    shipped = client.post(
+        "/api/v1/deviations",
+        json=body | {"distributed": True, "kind": "unreleased_product_use_attempt"},
+        headers=officer,
+    )
+    assert shipped.status_code == 201
+    assert (shipped.json()["report"]["rule_id"], shipped.json()["report"]["due_on"]) == (
+        "RPT-2",
+        "2026-04-16",
+    )
+    for change, field in (
+        ({"description": " "}, "description"),
+        ({"din": "W999926000001Z"}, "din"),
+    ):
+        refused = client.post("/api/v1/deviations", json=body | change, headers=officer)
+        assert refused.status_code == 422 and field in str(refused.json())
+    assert (
+        client.post("/api/v1/deviations", json=body, headers=client.as_role(Role.NURSE)).status_code
+        == 403
+    )  # type: ignore[attr-defined]

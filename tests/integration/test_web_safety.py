@@ -47,3 +47,16 @@ def test_the_form_records_and_names_a_bad_field(
         html = officer.get(path).text
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == [], path
         assert not re.search(r"\son[a-z]+=|\sstyle=", html), path
+
+
+def test_a_deviation_is_recorded_from_the_dashboard(client: TestClient, signed_in, clinic) -> None:
+    officer = signed_in(Role.QUALITY_OFFICER)
+    form = {"clinic_id": clinic["id"], "kind": "protocol", "description": "", "distributed": "true"}
+    refused = officer.post("/deviations", data=form)
+    assert refused.status_code == 422 and 'id="dev-description-error"' in refused.text
+    saved = officer.post(
+        "/deviations", data=form | {"description": "Washout not documented"}, follow_redirects=False
+    )
+    assert saved.status_code == 303
+    board = officer.get(saved.headers["location"]).text
+    assert "Deviation recorded." in board and 'data-rule="RPT-2"' in board

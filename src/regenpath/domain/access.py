@@ -57,6 +57,7 @@ class Resource(StrEnum):
     CONSENT = "consent"  # the consent document and the patient's signature on it
     ADVERSE_EVENT = "adverse_event"
     REGULATORY_REPORT = "regulatory_report"  # the reports due (RPT-1..3) and their submission
+    DEVIATION = "deviation"  # a departure from procedure, recorded by hand
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     USER = "user"
@@ -95,6 +96,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.CONSENT: frozenset({R, C, U}),
         Resource.ADVERSE_EVENT: frozenset({R, C}),
         Resource.REGULATORY_REPORT: frozenset({R}),
+        Resource.DEVIATION: frozenset({C}),
         Resource.PRODUCT: frozenset({R}),
         Resource.BEDSIDE_VERIFICATION: frozenset({C}),
         Resource.HARVEST: frozenset({C}),
@@ -140,6 +142,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.TASK: frozenset({R}),
         Resource.ADVERSE_EVENT: frozenset({R}),
         Resource.REGULATORY_REPORT: frozenset({R, U}),
+        Resource.DEVIATION: frozenset({C}),
     },
     # Never an identity: only the aggregates (DESIGN.md section 1).
     Role.REGISTRY_ANALYST: _EVERY_ROLE,

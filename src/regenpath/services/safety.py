@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction
+from regenpath.domain.errors import InvalidValue
+from regenpath.domain.isbt128 import parse_din
 from regenpath.domain.safety import (
     AdverseEvent,
     AeCatalogue,
@@ -26,9 +28,9 @@ from regenpath.domain.safety import (
     reports_due,
 )
 from regenpath.domain.signals import Cusum, GroupSignal, signals
-from regenpath.domain.tasks import Deviation, Task, TaskKind, TaskStatus
+from regenpath.domain.tasks import Deviation, DeviationKind, Task, TaskKind, TaskStatus
 from regenpath.services.audit import failures_recorded, record
-from regenpath.services.errors import NotFound
+from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 
 # AE-5: serious adverse events possibly related to the treatment, about 0.55 % of
@@ -247,6 +249,56 @@ def open_deviation_report(
         detail=f"{report.rule_id} {report.form} due {report.due_on}",
     )
     return report
+
+
+@dataclass(frozen=True)
+class RecordDeviation:
+    clinic_id: UUID
+    kind: DeviationKind
+    description: str
+    distributed: bool
+    din: str | None = None  # the product involved, as on its label
+
+
+def record_deviation(
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, staff: StaffMember, command: RecordDeviation
+) -> tuple[Deviation, RegulatoryReport | None]:
+    """A deviation staff report by hand (a protocol deviation, an attempt to use an expired or
+    quarantined product); one of a distributed product is due on Form 3486 (RPT-2)."""
+    if not command.description.strip():
+        raise InvalidValue("description", "say what deviated from the procedure")
+    with failures_recorded(uow, clock, AuditAction.CREATE, "deviation", None), uow:
+        if uow.clinics.get(command.clinic_id) is None:
+            raise InvalidReference("clinic_id", "no such clinic of yours")
+        product = None
+        if command.din and command.din.strip():
+            product = uow.products.by_din(parse_din(command.din, "din").code)
+            if product is None or product.clinic_id != command.clinic_id:
+                raise InvalidReference("din", "no product of this clinic has that DIN")
+        deviation = Deviation(
+            id=new_id(),
+            clinic_id=command.clinic_id,
+            kind=command.kind,
+            description=command.description.strip(),
+            discovered_at=clock.now(),
+            recorded_by=staff.display_name,
+            product_id=product.id if product is not None else None,
+            patient_id=product.intended_patient_id if product is not None else None,
+            distributed=command.distributed,
+        )
+        uow.tasks.add_deviation(deviation)
+        report = open_deviation_report(uow, clock, new_id, deviation)
+        record(
+            uow,
+            clock,
+            AuditAction.CREATE,
+            "deviation",
+            deviation.id,
+            deviation.clinic_id,
+            detail=f"{deviation.kind}: {deviation.description[:200]}",
+        )
+        uow.commit()
+    return deviation, report
 
 
 def adverse_events(

@@ -52,3 +52,4 @@ ReadAdverseEvents = Annotated[UnitOfWork, _uow(Action.READ, Resource.ADVERSE_EVE
 RecordAdverseEvents = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.ADVERSE_EVENT)]
 ReadReports = Annotated[UnitOfWork, _uow(Action.READ, Resource.REGULATORY_REPORT)]
 SubmitReports = Annotated[UnitOfWork, _uow(Action.UPDATE, Resource.REGULATORY_REPORT)]
+RecordDeviations = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.DEVIATION)]

@@ -18,8 +18,9 @@ from regenpath.domain.safety import (
     ReportStatus,
     Seriousness,
 )
+from regenpath.domain.tasks import DeviationKind
 from regenpath.entrypoints.api.schemas import Out, Strict
-from regenpath.services.safety import RecordAdverseEvent
+from regenpath.services.safety import RecordAdverseEvent, RecordDeviation
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)]
 
@@ -128,3 +129,24 @@ class BoardOut(BaseModel):
                 for r in reports
             ],
         )
+
+
+class DeviationIn(Strict):
+    clinic_id: UUID
+    kind: DeviationKind = DeviationKind.PROTOCOL
+    description: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)
+    ]
+    distributed: bool = Field(description="The product had left the lab (RPT-2 applies).")
+    din: str | None = Field(default=None, max_length=20, description="The product's DIN, if any.")
+
+    def command(self) -> RecordDeviation:
+        return RecordDeviation(**self.model_dump())
+
+
+class DeviationOut(BaseModel):
+    id: UUID
+    kind: DeviationKind
+    product_id: UUID | None
+    distributed: bool
+    report: ReportOut | None

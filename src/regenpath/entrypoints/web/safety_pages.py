@@ -9,12 +9,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from regenpath.domain.safety import GRADES, AeOutcome, Relatedness, Seriousness
-from regenpath.entrypoints.api.safety_schemas import AdverseEventIn, SubmissionIn
+from regenpath.domain.tasks import DeviationKind
+from regenpath.entrypoints.api.safety_schemas import AdverseEventIn, DeviationIn, SubmissionIn
 from regenpath.entrypoints.deps import AppDep, signed_in_staff
 from regenpath.entrypoints.web.access import (
     ReadAdverseEvents,
     ReadReports,
     RecordAdverseEvents,
+    RecordDeviations,
     SubmitReports,
 )
 from regenpath.entrypoints.web.forms import FormReader, Posted, status_of, submit_form, typed
@@ -25,6 +27,7 @@ from regenpath.services.ports import UnitOfWork
 router = APIRouter(include_in_schema=False)
 
 NOTICES = {
+    "deviation": "Deviation recorded.",
     "recorded": "Adverse event recorded.",
     "submitted": "Submission recorded; the report is closed.",
 }
@@ -116,6 +119,8 @@ def _quality_page(
         "quality.html",
         {
             "board": board,
+            "clinic_choices": [(str(c.id), c.name) for c in clinics.list_clinics(uow)],
+            "deviation_kinds": list(DeviationKind),
             "signals": safety.safety_signals(uow, app.ae_catalogue, app.cusum)[:15],
             "zones": clinic_zones(uow),
             "failed": failed,
@@ -150,6 +155,26 @@ def record_submission(
         act,
         lambda done: f"/quality?done={done}",
         lambda refused: _quality_page(request, uow, app, failed=str(report_id), form=refused),
+    )
+
+
+@router.post("/deviations", response_class=HTMLResponse)
+def record_deviation(
+    request: Request, uow: RecordDeviations, app: AppDep, posted: Posted
+) -> Response:
+    def act(body: DeviationIn) -> str:
+        staff = signed_in_staff(request)
+        safety.record_deviation(uow, app.clock, app.new_id, staff, body.command())
+        return "deviation"
+
+    return submit_form(
+        FormReader(),
+        DeviationIn,
+        posted,
+        act,
+        lambda done: f"/quality?done={done}",
+        lambda refused: _quality_page(request, uow, app, failed="deviation", form=refused),
+        checkboxes=("distributed",),
     )
 
 

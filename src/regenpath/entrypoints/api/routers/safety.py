@@ -12,12 +12,15 @@ from regenpath.entrypoints.api.access import (
     ReadAdverseEvents,
     ReadReports,
     RecordAdverseEvents,
+    RecordDeviations,
     SubmitReports,
 )
 from regenpath.entrypoints.api.safety_schemas import (
     AdverseEventIn,
     AdverseEventOut,
     BoardOut,
+    DeviationIn,
+    DeviationOut,
     RecordedOut,
     ReportOut,
     SubmissionIn,
@@ -70,6 +73,23 @@ def list_reports(
     """The reports due, soonest first, each marked overdue after its last calendar day."""
     board = safety.reports_board(uow, app.clock, status)
     return BoardOut.of(list(board.reports), board.today)
+
+
+@router.post("/deviations", status_code=status.HTTP_201_CREATED)
+def record_deviation(
+    body: DeviationIn, uow: RecordDeviations, request: Request, app: AppDep, ids: IdsDep
+) -> DeviationOut:
+    """A deviation recorded by hand; a distributed product's opens a Form 3486 (RPT-2)."""
+    deviation, report = safety.record_deviation(
+        uow, app.clock, ids, signed_in_staff(request), body.command()
+    )
+    return DeviationOut(
+        id=deviation.id,
+        kind=deviation.kind,
+        product_id=deviation.product_id,
+        distributed=deviation.distributed,
+        report=ReportOut.model_validate(report) if report is not None else None,
+    )
 
 
 @router.get("/safety-signals")
