@@ -114,6 +114,7 @@ ELIGIBLE_SPINE: dict[str, Any] = {
     "septic_arthritis": [],
     "medications": [],
     "smoking": "never",
+    "activity": "moderate",
 }
 
 

@@ -21,6 +21,7 @@ def test_an_edit_is_a_new_version_and_the_decision_cites_the_one_it_used(
     assess(client, episode, odi=44)
     versions = client.get(f"/api/v1/episodes/{episode['id']}/assessments").json()
     assert [(v["version"], v["assessment"]["odi"]) for v in versions] == [(2, 44), (1, 38)]
+    assert versions[0]["assessment"]["activity"] == "moderate"  # lifestyle, kept as recorded
     evaluated = client.post(
         f"/api/v1/episodes/{episode['id']}/eligibility", headers=client.as_role(Role.PHYSICIAN)
     )

@@ -55,6 +55,7 @@ def test_the_physician_fills_sees_findings_saves_and_accepts(client: TestClient,
     page = client.get(saved.headers["location"])
     assert "version 1" in page.text and 'data-verdict="eligible"' in page.text
     assert 'name="odi" type="number" value="42"' in page.text  # the saved answers, shown again
+    assert 'option value="moderate" selected' in page.text
 
     now = episode_now(client, episode)
     accepted = client.post(

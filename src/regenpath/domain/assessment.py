@@ -64,6 +64,16 @@ class SmokingStatus(StrEnum):
     CURRENT = "current"
 
 
+class ActivityLevel(StrEnum):
+    """Lifestyle: recorded for the physician and the outcome analysis; no source gives an
+    eligibility threshold, so no rule reads it."""
+
+    SEDENTARY = "sedentary"
+    LIGHT = "light"
+    MODERATE = "moderate"
+    VIGOROUS = "vigorous"
+
+
 @dataclass(frozen=True)
 class ConservativeCare:
     """One kind of care tried before: how long, and whether it helped (EL-2)."""
@@ -152,6 +162,7 @@ class Assessment:
     septic_arthritis: tuple[date, ...] | None = None
     medications: tuple[str, ...] | None = None  # RxNorm ingredient codes
     smoking: SmokingStatus | None = None
+    activity: ActivityLevel | None = None
 
     def __post_init__(self) -> None:
         if self.condition_code is not None:

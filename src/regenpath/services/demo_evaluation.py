@@ -12,6 +12,7 @@ from typing import Any
 
 from regenpath.domain.access import LockoutPolicy, StaffMember
 from regenpath.domain.assessment import (
+    ActivityLevel,
     Assessment,
     CareKind,
     CareResult,
@@ -104,6 +105,8 @@ def unremarkable(rng: random.Random, patient: Patient, episode: Episode, today: 
         smoking=rng.choice(
             [SmokingStatus.NEVER] * 3 + [SmokingStatus.FORMER, SmokingStatus.CURRENT]
         ),
+        # From the age, not the random stream, so the demo's other draws stay as they were.
+        activity=ActivityLevel.MODERATE if patient.age_on(today) < 60 else ActivityLevel.LIGHT,
     )
 
 

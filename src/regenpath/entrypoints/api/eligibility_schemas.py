@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints, TypeAdapter
 from regenpath.domain.assessment import (
     IMAGING_RANGES,
     RANGES,
+    ActivityLevel,
     Assessment,
     CareKind,
     CareResult,
@@ -96,6 +97,7 @@ class AssessmentIn(Strict):
         default=None, max_length=100, description="RxNorm ingredient codes."
     )
     smoking: SmokingStatus | None = None
+    activity: ActivityLevel | None = None
 
     def to_domain(self) -> Assessment:
         fields: dict[str, Any] = self.model_dump(exclude={"conservative_care", "imaging"})

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from starlette.datastructures import FormData
 
 from regenpath.domain.assessment import (
+    ActivityLevel,
     Assessment,
     CareKind,
     CareResult,
@@ -197,6 +198,7 @@ def _page(
             "modalities": list(ImagingModality),
             "diabetes": list(DiabetesControl),
             "smoking": list(SmokingStatus),
+            "activity": list(ActivityLevel),
             "yes_no": YES_NO,
             "flags": FLAGS,
             "ruleset": app.ruleset,
