@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from regenpath.domain.patients import Clinic
 from regenpath.services.errors import NotFound
@@ -30,3 +32,11 @@ def get_clinic(uow: UnitOfWork, clinic_id: UUID) -> Clinic:
 def list_clinics(uow: UnitOfWork) -> list[Clinic]:
     with uow:
         return uow.clinics.all()
+
+
+def clinic_day(uow: UnitOfWork, clinic_id: UUID, moment: datetime) -> date:
+    """The date ``moment`` falls on in the clinic's calendar (inside the caller's unit of
+    work): a rule's "within 3 months" and a report's "15 calendar days" count the clinic's
+    days, not UTC's."""
+    clinic = uow.clinics.get(clinic_id)
+    return moment.astimezone(ZoneInfo(clinic.time_zone) if clinic is not None else None).date()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from regenpath.domain.access import StaffMember
 from regenpath.domain.assessment import Assessment
@@ -23,6 +22,7 @@ from regenpath.domain.evaluation import (
 )
 from regenpath.domain.pathway import Stage
 from regenpath.services.audit import failures_recorded, record
+from regenpath.services.clinics import clinic_day
 from regenpath.services.episodes import check_version, move_loaded
 from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
@@ -39,10 +39,7 @@ def evaluate(ruleset: Ruleset, clock: Clock, assessment: Assessment) -> Decision
 
 
 def _today(uow: UnitOfWork, clock: Clock, clinic_id: UUID) -> date:
-    """The clinic's date: a rule's "within 3 months" counts the clinic's days."""
-    clinic = uow.clinics.get(clinic_id)
-    zone = ZoneInfo(clinic.time_zone) if clinic is not None else None
-    return clock.now().astimezone(zone).date()
+    return clinic_day(uow, clinic_id, clock.now())
 
 
 def _episode(uow: UnitOfWork, episode_id: UUID) -> Episode:

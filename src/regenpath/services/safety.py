@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction
@@ -30,6 +29,7 @@ from regenpath.domain.safety import (
 from regenpath.domain.signals import Cusum, GroupSignal, signals
 from regenpath.domain.tasks import Deviation, DeviationKind, Task, TaskKind, TaskStatus
 from regenpath.services.audit import failures_recorded, record
+from regenpath.services.clinics import clinic_day
 from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 
@@ -37,13 +37,6 @@ from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 # administrations; alert on a five-fold rise. The threshold 7.0 keeps false alerts to about
 # 5 % of registries of 10 lots x 2,000 administrations (tests/unit/test_signals.py).
 DEFAULT_CUSUM = Cusum(baseline=0.0055, ratio=5.0, threshold=7.0)
-
-
-def _local_day(uow: UnitOfWork, clock: Clock, clinic_id: UUID) -> date:
-    """Reporting clocks count the clinic's calendar days (RPT-1..3)."""
-    clinic = uow.clinics.get(clinic_id)
-    zone = ZoneInfo(clinic.time_zone) if clinic is not None else None
-    return clock.now().astimezone(zone).date()
 
 
 @dataclass(frozen=True)
@@ -87,7 +80,7 @@ def record_adverse_event(
         episode = uow.episodes.get(command.episode_id)
         if episode is None:
             raise NotFound("episode", command.episode_id)
-        today = _local_day(uow, clock, episode.clinic_id)
+        today = clinic_day(uow, episode.clinic_id, clock.now())
         signed = [c.signed_at for c in uow.evaluations.consents(episode.id)]
         first_consent = min(
             [*signed, *([episode.consented_at] if episode.consented_at else [])], default=None
@@ -223,9 +216,7 @@ def open_deviation_report(
 ) -> RegulatoryReport | None:
     """RPT-2, in the caller's transaction: a deviation of a distributed product is due on
     Form 3486 within 45 days of its discovery."""
-    discovered = deviation.discovered_at
-    clinic = uow.clinics.get(deviation.clinic_id)
-    day = discovered.astimezone(ZoneInfo(clinic.time_zone) if clinic else None).date()
+    day = clinic_day(uow, deviation.clinic_id, deviation.discovered_at)
     due = deviation_report_due(deviation.distributed, day)
     if due is None:
         return None
