@@ -12,16 +12,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regenpath.adapters.db.engine import build_engine, build_session_factory
 from regenpath.adapters.db.uow import SqlUnitOfWork
-from regenpath.adapters.rulesets import load_ae_catalogue, load_ruleset
+from regenpath.adapters.notify.smtp import SmtpMailer
+from regenpath.adapters.rulesets import load_ae_catalogue, load_instruments, load_ruleset
 from regenpath.adapters.security import Argon2PasswordHasher, keyed_digest
 from regenpath.config import Settings, get_settings
 from regenpath.domain.access import LockoutPolicy
 from regenpath.domain.eligibility import Ruleset
+from regenpath.domain.followup import SchedulePolicy
+from regenpath.domain.instruments import InstrumentLibrary
 from regenpath.domain.safety import AeCatalogue
 from regenpath.domain.signals import Cusum
+from regenpath.services.followup import FollowUpSettings
 from regenpath.services.identity import Digest
 from regenpath.services.lab import LabSettings
-from regenpath.services.ports import AccessScope, Clock, IdFactory, PasswordHasher
+from regenpath.services.ports import AccessScope, Clock, IdFactory, Mailer, PasswordHasher
 
 
 class SystemClock:
@@ -39,12 +43,43 @@ class Application:
     clock: Clock = field(default_factory=SystemClock)
     new_id: IdFactory = uuid.uuid4
     hasher: PasswordHasher = field(default_factory=Argon2PasswordHasher)
+    mailer: Mailer | None = None
 
     def __post_init__(self) -> None:
         self.digest: Digest = keyed_digest(self.settings.secret_key.get_secret_value())
         # Read once, at start: a broken ruleset file stops the app, not a patient's evaluation.
         self.ruleset: Ruleset = load_ruleset(self.settings.eligibility_ruleset)
         self.ae_catalogue: AeCatalogue = load_ae_catalogue()
+        self.instruments: InstrumentLibrary = load_instruments(
+            self.settings.odi_text, self.settings.odi_min_sections
+        )
+        self.schedules = SchedulePolicy.parse(
+            self.settings.follow_up_schedule, self.settings.follow_up_schedules
+        )
+        if self.mailer is None:
+            settings = self.settings
+            password = settings.smtp_password
+            self.mailer = SmtpMailer(
+                host=settings.smtp_host,
+                port=settings.smtp_port,
+                sender=settings.smtp_sender,
+                starttls=settings.smtp_starttls,
+                username=settings.smtp_username,
+                password=password.get_secret_value() if password is not None else None,
+            )
+
+    @property
+    def follow_up(self) -> FollowUpSettings:
+        """What the follow-up use cases need to know of the clinic's configuration."""
+        return FollowUpSettings(
+            instruments=self.instruments,
+            schedules=self.schedules,
+            missed_for_lost=self.settings.missed_for_lost,
+            nsaid_codes=self.ruleset.nsaid_codes,
+            public_url=self.settings.public_url.rstrip("/"),
+            link_lifetime=timedelta(hours=self.settings.portal_link_hours),
+            digest=self.digest,
+        )
 
     @property
     def lockout(self) -> LockoutPolicy:

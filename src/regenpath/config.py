@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from regenpath.domain.followup import DEFAULT_MISSED_FOR_LOST, DEFAULT_SCHEDULE, parse_schedule
+from regenpath.domain.instruments import DEFAULT_ODI_MIN_SECTIONS
 from regenpath.domain.products import DEFAULT_MAX_HOLD_HOURS, ProductType
 
 
@@ -66,6 +68,55 @@ class Settings(BaseSettings):
     signal_threshold: float = Field(
         default=7.0, gt=0, le=50, description="Safety signals: the CUSUM alert threshold."
     )
+    follow_up_schedule: str = Field(
+        default=DEFAULT_SCHEDULE,
+        description="Follow-up time points after the injection (FU-1), e.g. `6w, 3m, 12m`.",
+    )
+    follow_up_schedules: dict[str, str] = Field(
+        default_factory=dict,
+        description=(
+            "Other schedules by ICD-10-CM prefix, as JSON, e.g. "
+            '{"M17": "6w, 3m, 6m, 12m, 24m"}; the longest matching prefix wins.'
+        ),
+    )
+    missed_for_lost: int = Field(
+        default=DEFAULT_MISSED_FOR_LOST,
+        ge=1,
+        le=10,
+        description="Consecutive missed time points that make an episode lost to follow-up.",
+    )
+    odi_text: Path | None = Field(
+        default=None,
+        description="The clinic's licensed ODI v2.1a text (TOML); without it the portal "
+        "offers the other instruments.",
+    )
+    odi_min_sections: int = Field(
+        default=DEFAULT_ODI_MIN_SECTIONS,
+        ge=1,
+        le=10,
+        description="ODI sections that must be answered for a score (Fairbank; default 9).",
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The address patients reach regenpath at: the base of portal links.",
+    )
+    portal_link_hours: float = Field(
+        default=72.0, gt=0, le=24 * 14, description="How long an emailed portal link works."
+    )
+    portal_session_hours: float = Field(
+        default=2.0, gt=0, le=24, description="How long a patient's portal sign-in lasts."
+    )
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server for email.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="SMTP port.")
+    smtp_sender: str = Field(
+        default="regenpath@localhost", description="The From address of patient emails."
+    )
+    smtp_starttls: bool = Field(default=False, description="Upgrade SMTP with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP user, if any.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    worker_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often `regenpath worker` looks for due work."
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
     secret_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET_KEY),
@@ -89,6 +140,12 @@ class Settings(BaseSettings):
     lockout_minutes: float = Field(
         default=15.0, gt=0, description="How long a locked account refuses sign-ins."
     )
+
+    @field_validator("follow_up_schedule")
+    @classmethod
+    def _schedule_parses(cls, text: str) -> str:
+        parse_schedule(text)
+        return text
 
     @field_validator("product_max_hold_hours")
     @classmethod

@@ -33,9 +33,16 @@ AUTOLOGOUS_STAGES = (
 
 
 def new_episode(
-    client: TestClient, mrn: str, family: str, given: str, born: str, sex: str = "female"
+    client: TestClient,
+    mrn: str,
+    family: str,
+    given: str,
+    born: str,
+    sex: str = "female",
+    **contact: str | None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A patient of the client's clinic with a lumbar-disc episode: (patient, episode)."""
+    """A patient of the client's clinic with a lumbar-disc episode: (patient, episode);
+    ``contact``: the patient's email and phone."""
     patient: dict[str, Any] = client.post(
         "/api/v1/patients",
         json={
@@ -45,7 +52,8 @@ def new_episode(
             "given_name": given,
             "birth_date": born,
             "sex": sex,
-        },
+        }
+        | contact,
     ).json()
     episode: dict[str, Any] = client.post(
         "/api/v1/episodes",

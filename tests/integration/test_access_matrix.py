@@ -96,7 +96,7 @@ def expected(
         return "allow" if persona.role in STAGE_ROLES[Stage.IN_EVALUATION] else "403"
     if "{token_id}" in path and persona.name != "physician of A":
         return "404"  # someone else's token
-    if "{consent_id}" in path or "{report_id}" in path:
+    if any(f"{{{name}}}" in path for name in ("consent_id", "report_id", "visit_id")):
         return "404"  # the sample episode has none: permitted, then not found
     if persona.clinic != "A" and any(f"{{{p}}}" in path for p in RECORD_PARAMETERS):
         return "404"
@@ -170,6 +170,8 @@ def test_each_route_answers_each_persona_as_the_table_says(
                 "token_id": str(to_revoke[api]),
                 "consent_id": str(uuid4()),
                 "report_id": str(uuid4()),
+                "visit_id": str(uuid4()),
+                "code": "rmdq",
             }
             url = path.format(**{name: values[name] for name in route.param_convertors})
             body = bodies.get((method, path), {})
@@ -215,6 +217,11 @@ def request_bodies(
             "sex": "female",
         },
         ("PATCH", "/api/v1/patients/{patient_id}"): {"version": 1, "phone": "555-0100"},
+        ("POST", "/api/v1/instruments/{code}/score"): {"answers": {}},
+        ("POST", "/api/v1/follow-up/visits/{visit_id}/responses"): {
+            "instrument": "rmdq",
+            "answers": {},
+        },
         ("POST", "/api/v1/episodes"): {
             "patient_id": patient["id"],
             "condition_code": "M51.36",

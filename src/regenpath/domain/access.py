@@ -58,6 +58,8 @@ class Resource(StrEnum):
     ADVERSE_EVENT = "adverse_event"
     REGULATORY_REPORT = "regulatory_report"  # the reports due (RPT-1..3) and their submission
     DEVIATION = "deviation"  # a departure from procedure, recorded by hand
+    FOLLOW_UP = "follow_up"  # the schedule, its questionnaires and scores, the recovery plan
+    PORTAL_LINK = "portal_link"  # a patient's emailed sign-in link to the portal
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     USER = "user"
@@ -85,6 +87,9 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PRODUCT: frozenset({R}),
         Resource.TASK: frozenset({R}),
         Resource.ADVERSE_EVENT: frozenset({R}),
+        # Chases follow-ups (DESIGN.md s.1): reads them, types in answers given by phone.
+        Resource.FOLLOW_UP: frozenset({R, U}),
+        Resource.PORTAL_LINK: frozenset({C}),
     },
     # Harvests and injects (DESIGN.md s.1), so records both and may check at the bedside.
     Role.PHYSICIAN: _EVERY_ROLE
@@ -105,6 +110,8 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.DONOR: frozenset({R}),
         Resource.LOOKBACK: frozenset({R}),
         Resource.TASK: frozenset({R}),
+        Resource.FOLLOW_UP: frozenset({R, U}),
+        Resource.PORTAL_LINK: frozenset({C}),
     },
     # Receives, processes, tests, labels, releases; keeps the donor records.
     Role.LAB_TECHNICIAN: _EVERY_ROLE
@@ -125,6 +132,9 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.CUSTODY_EVENT: frozenset({C}),
         Resource.TASK: frozenset({R}),
         Resource.ADVERSE_EVENT: frozenset({R, C}),
+        # Recovery instructions and calls (DESIGN.md s.1).
+        Resource.FOLLOW_UP: frozenset({R, U}),
+        Resource.PORTAL_LINK: frozenset({C}),
     },
     # Lookback and recall are the quality officer's (DESIGN.md s.1).
     Role.QUALITY_OFFICER: _EVERY_ROLE
@@ -136,6 +146,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.CONSENT: frozenset({R}),
         Resource.PRODUCT: frozenset({R}),
         Resource.AUDIT_TRAIL: frozenset({R}),
+        Resource.FOLLOW_UP: frozenset({R}),
         Resource.DONOR: frozenset({R}),
         Resource.LOOKBACK: frozenset({R}),
         Resource.RECALL: frozenset({C}),
@@ -157,7 +168,12 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
 # What a patient may do, and only on their own record (the portal comes with the follow-up
 # issue; the rule is here so every repository already knows how to narrow to one patient).
 PATIENT_SELF_SERVICE: frozenset[tuple[Action, Resource]] = frozenset(
-    {(R, Resource.PATIENT), (R, Resource.EPISODE)}
+    {
+        (R, Resource.PATIENT),
+        (R, Resource.EPISODE),
+        (R, Resource.FOLLOW_UP),
+        (U, Resource.FOLLOW_UP),  # answers their own questionnaires, acknowledges the plan
+    }
 )
 
 # Who may move an episode into each stage: the person whose step it is (DESIGN.md section 1:
@@ -289,6 +305,40 @@ class StaffSession:
 
     id: UUID
     user_id: UUID
+    digest: str
+    csrf_token: str
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.ended_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class PortalLink:
+    """A personal sign-in link for the portal, as stored: its keyed digest, single use, short
+    lived (it travels by email, so it must be worthless once used or old)."""
+
+    id: UUID
+    patient_id: UUID
+    clinic_id: UUID
+    digest: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+
+    def usable(self, now: datetime) -> bool:
+        return self.used_at is None and now < self.expires_at
+
+
+@dataclass(frozen=True)
+class PatientSession:
+    """A patient's portal sign-in after a link: the cookie's keyed digest and its CSRF token."""
+
+    id: UUID
+    patient_id: UUID
+    clinic_id: UUID
     digest: str
     csrf_token: str
     created_at: datetime

@@ -16,6 +16,8 @@ from uuid import UUID
 class TaskKind(StrEnum):
     PATIENT_RECALL = "patient_recall"  # contact, examine, and follow up a recipient
     SAFETY_SIGNAL = "safety_signal"  # a lot, donor, clinic or practitioner above its baseline
+    FOLLOW_UP_CALL = "follow_up_call"  # the reminder ladder's third rung: phone the patient
+    FOLLOW_UP_LETTER = "follow_up_letter"  # its last rung: write to the patient
 
     @property
     def label(self) -> str:
@@ -39,6 +41,7 @@ class Task:
     product_id: UUID | None = None
     status: TaskStatus = TaskStatus.OPEN
     closed_at: datetime | None = None
+    visit_id: UUID | None = None  # the follow-up time point a reminder task chases
 
 
 class DeviationKind(StrEnum):

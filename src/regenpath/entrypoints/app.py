@@ -22,6 +22,7 @@ from regenpath.entrypoints.api.routers import (
     consent,
     eligibility,
     episodes,
+    followup,
     patients,
     products,
     safety,
@@ -79,6 +80,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     api.include_router(eligibility.router)
     api.include_router(consent.router)
     api.include_router(safety.router)
+    api.include_router(followup.router)
     app.include_router(api)
 
     @app.exception_handler(LoginRequired)

@@ -1,8 +1,10 @@
-"""The ``regenpath`` command: serve, db upgrade, demo, audit verify, clinic/user/token create."""
+"""The ``regenpath`` command: serve, worker, db upgrade, demo, audit verify, clinic/user/token
+create."""
 
 from __future__ import annotations
 
 import sys
+import threading
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -82,6 +84,46 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="One run, then exit (for cron).")] = False,
+    interval: Annotated[
+        float | None, typer.Option(min=1, help="Seconds between runs (default from config).")
+    ] = None,
+) -> None:
+    """Send due reminders and emails, open call and letter tasks, apply lost to follow-up."""
+    from regenpath.entrypoints.worker import WorkerRun, run_forever, run_once
+
+    application = bootstrap()
+
+    def show(run: WorkerRun) -> None:
+        rules, sent = run.rules, run.delivery
+        console.print(
+            f"reminders: {rules.emails} emails queued, {rules.calls} call and "
+            f"{rules.letters} letter tasks; {rules.to_follow_up} into follow-up, "
+            f"{rules.lost} lost to follow-up; outbox: {sent.sent} sent, {sent.retried} to "
+            f"retry, {sent.failed} failed, {sent.doubtful} counted sent after a crash",
+            highlight=False,
+        )
+
+    try:
+        if once:
+            show(run_once(application))
+            return
+        stop = threading.Event()
+        try:
+            run_forever(
+                application,
+                interval or application.settings.worker_interval_seconds,
+                stop,
+                show,
+            )
+        except KeyboardInterrupt:
+            stop.set()
+    finally:
+        application.dispose()
+
+
 @db_app.command("upgrade")
 def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
@@ -155,6 +197,7 @@ def demo(
                 ruleset=application.ruleset,
                 ae_catalogue=application.ae_catalogue,
                 hasher=DEMO_HASHER,
+                instruments=application.instruments,
                 on_patient=lambda: progress.advance(task),
             )
     finally:
@@ -179,6 +222,10 @@ def demo(
     ):
         table.add_row(stage.label, str(count))
     console.print(table)
+    console.print(
+        f"{summary.questionnaires} follow-up questionnaires answered; run "
+        "`regenpath worker --once` to send the reminders now due."
+    )
 
 
 @clinic_app.command("create")

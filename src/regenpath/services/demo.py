@@ -17,12 +17,14 @@ from uuid import UUID
 from regenpath.domain.access import LockoutPolicy, Role, StaffMember, UserAccount
 from regenpath.domain.eligibility import Ruleset
 from regenpath.domain.episodes import Episode, Laterality
+from regenpath.domain.instruments import InstrumentLibrary
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
 from regenpath.domain.products import CellSource
 from regenpath.domain.safety import AeCatalogue
 from regenpath.services import clinics, episodes, identity, patients, products, signatures
 from regenpath.services.demo_evaluation import DemoEvaluations
+from regenpath.services.demo_followup import seed_follow_up_history
 from regenpath.services.demo_products import DemoStaff, ProductSteps, recall_a_donation, seed_donors
 from regenpath.services.demo_safety import DemoSafety, submit_reports
 from regenpath.services.lab import LabSettings
@@ -149,6 +151,7 @@ class DemoSummary:
     donor_products: int = 0
     recall_tasks: int = 0
     overdue_reports: int = 0
+    questionnaires: int = 0
     users: list[UserAccount] = field(default_factory=list)
 
 
@@ -204,6 +207,7 @@ def seed_demo(
     ruleset: Ruleset,
     ae_catalogue: AeCatalogue,
     hasher: PasswordHasher,
+    instruments: InstrumentLibrary | None = None,
     on_patient: Callable[[], None] = lambda: None,
 ) -> DemoSummary:
     """Fill an empty database with the demo; ``on_patient`` ticks a progress bar."""
@@ -286,6 +290,8 @@ def seed_demo(
         summary.recall_tasks += recall_a_donation(uow, clock, new_id, clinic)
     clock.current = end
     summary.overdue_reports = submit_reports(uow, clock, staff_of, as_of)
+    if instruments is not None:
+        summary.questionnaires = seed_follow_up_history(uow, new_id, instruments, rng, as_of)
     return summary
 
 
@@ -387,6 +393,10 @@ class _Walk:
                 given_name=self.rng.choice(GIVEN),
                 birth_date=birth,
                 sex=self.rng.choice([AdministrativeSex.FEMALE, AdministrativeSex.MALE]),
+                phone=f"+1 555 01{n % 100:02d}",
+                # example.org is reserved for examples (RFC 2606): no mail reaches anyone.
+                # One patient in five gave none, so the ladder's call rung comes first.
+                email=f"{prefix.lower()}-{100000 + n:06d}@example.org" if n % 5 else None,
             ),
         )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
@@ -22,6 +22,7 @@ from regenpath.domain.donors import (
     required_tests,
 )
 from regenpath.domain.episodes import Episode
+from regenpath.domain.followup import DEFAULT_SCHEDULE, SchedulePolicy
 from regenpath.domain.patients import Clinic, Patient
 from regenpath.domain.procedures import (
     AdiposeMethod,
@@ -190,6 +191,9 @@ class ProductSteps:
     settings: lab.LabSettings
     staff: DemoStaff
     rng: random.Random
+    schedules: SchedulePolicy = field(
+        default_factory=lambda: SchedulePolicy.parse(DEFAULT_SCHEDULE, {})
+    )
 
     def harvest(self, episode: Episode) -> None:
         now = self.clock.now()
@@ -313,6 +317,7 @@ class ProductSteps:
                 ended_at=self.clock.now(),
                 image_references=[f"PACS-{self.rng.randint(100000, 999999)}"],
             ),
+            self.schedules,
         )
 
     def _check(self, episode: Episode, nurse: StaffMember, product: Product, mrn: str) -> None:

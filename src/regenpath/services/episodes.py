@@ -162,17 +162,21 @@ def move_loaded(
     request: TransitionRequest,
     *,
     signing: Callable[[Episode], None] | None = None,
+    by_rule: bool = False,
 ) -> list[DomainEvent]:
     """Apply a transition to an episode loaded in this unit of work and write what it changed:
     the episode, its product, the timeline entry and the audit entry (the caller commits).
 
     Raises TransitionRefused, with nothing written, when a guard says no, and PermissionDenied
-    when the move is the step of another role (STAGE_ROLES).
+    when the move is the step of another role (STAGE_ROLES). ``by_rule``: the pathway's own
+    rule makes the move (lost to follow-up and back), not the person whose request it is.
     """
     # A move the pathway does not have is refused by the domain for everyone (409); a move
     # it has is refused here for a role whose step it is not (403).
-    if (episode.stage, request.to) in TRANSITIONS and not uow.scope.may_move_to(
-        episode.clinic_id, request.to
+    if (
+        not by_rule
+        and (episode.stage, request.to) in TRANSITIONS
+        and not uow.scope.may_move_to(episode.clinic_id, request.to)
     ):
         raise PermissionDenied(f"your role may not move an episode to {request.to.label.lower()}")
     now = clock.now()

@@ -13,13 +13,23 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
 
-from regenpath.domain.access import ApiToken, Role, StaffSession, UserAccount, may_move_to
+from regenpath.domain.access import (
+    ApiToken,
+    PatientSession,
+    PortalLink,
+    Role,
+    StaffSession,
+    UserAccount,
+    may_move_to,
+)
 from regenpath.domain.audit import AuditAction, AuditEntry, AuditOutcome, SealedEntry
 from regenpath.domain.consent import SignedConsent, TreatmentPlan
 from regenpath.domain.custody import CustodyEvent
 from regenpath.domain.donors import Donor, DonorTestResult
 from regenpath.domain.episodes import Episode
 from regenpath.domain.evaluation import EligibilityRecord, RecordedAssessment
+from regenpath.domain.followup import FollowUpVisit, QuestionnaireResponse
+from regenpath.domain.messages import MessageStatus, OutboxMessage
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import Clinic, Patient
 from regenpath.domain.procedures import HarvestRecord, InjectionRecord
@@ -209,6 +219,7 @@ class TaskRepository(Protocol):
     def find(
         self, status: TaskStatus | None = None, patient_id: UUID | None = None
     ) -> list[Task]: ...
+    def close_for_visit(self, visit_id: UUID, now: datetime) -> int: ...
     def add_deviation(self, deviation: Deviation) -> None: ...
     def deviations(self, product_id: UUID | None = None) -> list[Deviation]: ...
 
@@ -337,6 +348,71 @@ class SafetyRepository(Protocol):
     def administrations(self) -> list[Administration]: ...
 
 
+class FollowUpRepository(Protocol):
+    def add_visits(self, visits: Sequence[FollowUpVisit]) -> None: ...
+    def save_visit(self, visit: FollowUpVisit) -> None: ...
+    def visits(
+        self, episode_id: UUID | None = None, patient_id: UUID | None = None
+    ) -> list[FollowUpVisit]: ...
+    def get_visit(self, visit_id: UUID) -> FollowUpVisit | None: ...
+    def open_visits(self, opened_by: date, closed_since: date) -> list[FollowUpVisit]: ...
+    def add_response(self, response: QuestionnaireResponse) -> None: ...
+    def save_response(self, response: QuestionnaireResponse) -> None: ...
+    def responses(
+        self,
+        *,
+        episode_id: UUID | None = None,
+        patient_id: UUID | None = None,
+        visit_id: UUID | None = None,
+    ) -> list[QuestionnaireResponse]: ...
+    def acknowledge_recovery(
+        self,
+        *,
+        id: UUID,
+        clinic_id: UUID,
+        episode_id: UUID,
+        patient_id: UUID,
+        cycle_number: int,
+        at: datetime,
+        by: str,
+    ) -> None: ...
+    def recovery_acknowledged(self, episode_id: UUID, cycle_number: int) -> datetime | None: ...
+
+
+class PortalRepository(Protocol):
+    def add_link(self, link: PortalLink) -> None: ...
+    def link_by_digest(self, digest: str) -> PortalLink | None: ...
+    def use_link(self, link_id: UUID, now: datetime) -> bool: ...
+    def add_session(self, session: PatientSession) -> None: ...
+    def session_by_digest(self, digest: str) -> PatientSession | None: ...
+    def end_session(self, session_id: UUID, now: datetime) -> None: ...
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> None: ...
+    def save(self, message: OutboxMessage) -> None: ...
+    def get(self, message_id: UUID) -> OutboxMessage | None: ...
+    def in_status(self, status: MessageStatus, limit: int = 100) -> list[OutboxMessage]: ...
+    def for_visit(self, visit_id: UUID) -> list[OutboxMessage]: ...
+
+
+class DeliveryFailure(Exception):
+    """A message did not go: for good (a 5xx refusal) or for now (4xx, network).
+    ``answered``: the server replied, so whether it took the message is known."""
+
+    def __init__(self, detail: str, *, permanent: bool, answered: bool) -> None:
+        super().__init__(detail)
+        self.permanent = permanent
+        self.answered = answered
+
+
+class Mailer(Protocol):
+    """Delivers one message; calls ``before_final_dot`` just before the end of the message
+    leaves, so the outbox can record that the server may now have it."""
+
+    def deliver(self, message: OutboxMessage, before_final_dot: Callable[[], None]) -> None: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through its repositories commits together or not at all."""
 
@@ -370,6 +446,12 @@ class UnitOfWork(Protocol):
     def evaluations(self) -> EvaluationRepository: ...
     @property
     def safety(self) -> SafetyRepository: ...
+    @property
+    def follow_up(self) -> FollowUpRepository: ...
+    @property
+    def portal(self) -> PortalRepository: ...
+    @property
+    def outbox(self) -> Outbox: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -14,6 +14,7 @@ from regenpath.domain.custody import CustodyKind, TimelineItem, custody_event, p
 from regenpath.domain.donors import Donor
 from regenpath.domain.episodes import Episode, TransitionRequest
 from regenpath.domain.errors import InvalidValue, refuse_future
+from regenpath.domain.followup import SchedulePolicy
 from regenpath.domain.isbt128 import Din, parse_din
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import Patient
@@ -37,6 +38,7 @@ from regenpath.domain.tasks import Deviation, DeviationKind
 from regenpath.services.audit import failures_recorded, read_one, record, record_search
 from regenpath.services.episodes import check_version, move_loaded
 from regenpath.services.errors import InvalidReference, NotFound
+from regenpath.services.followup import schedule_cycle
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import Clock, IdFactory, ProductQuery, UnitOfWork
 from regenpath.services.safety import open_deviation_report
@@ -165,8 +167,10 @@ def record_injection(
     new_id: IdFactory,
     operator: StaffMember,
     command: RecordInjection,
+    schedules: SchedulePolicy,
 ) -> InjectionRecord:
-    """The injection record administers the product and moves the cycle on to recovery.
+    """The injection record administers the product, moves the cycle on to recovery and
+    starts its follow-up schedule (FU-1).
 
     The domain refuses it without consent, a released unexpired product (DON-7, EXP-1) and a
     passed bedside check of this patient and product (BED-1).
@@ -223,6 +227,8 @@ def record_injection(
             )
         )
         move_loaded(uow, clock, episode, TransitionRequest(to=Stage.RECOVERY))
+        assert episode.current_cycle is not None, "the injection closed a cycle"
+        schedule_cycle(uow, clock, new_id, schedules, episode, episode.current_cycle)
         record(uow, clock, AuditAction.CREATE, "injection", injection.id, episode.clinic_id)
         uow.commit()
     return injection

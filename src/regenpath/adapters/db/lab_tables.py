@@ -158,6 +158,7 @@ class TaskRow(Base):
     product_id: Mapped[UUID | None] = mapped_column(ForeignKey("products.id"))
     status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus))
     closed_at: Mapped[datetime | None]
+    visit_id: Mapped[UUID | None] = mapped_column(ForeignKey("follow_up_visits.id"))
 
 
 class DeviationRow(Base):

@@ -317,6 +317,21 @@ class SqlTaskRepository(_Scoped):
         )
         return [_record(Task, row) for row in rows]
 
+    def close_for_visit(self, visit_id: UUID, now: datetime) -> int:
+        """Close the reminder tasks still open for a time point; how many were open."""
+        rows = self.session.scalars(
+            self._in_scope(
+                select(TaskRow).where(
+                    TaskRow.visit_id == visit_id, TaskRow.status == TaskStatus.OPEN
+                ),
+                TaskRow.clinic_id,
+            )
+        ).all()
+        for row in rows:
+            row.status, row.closed_at = TaskStatus.DONE, now
+        self.session.flush()
+        return len(rows)
+
     def add_deviation(self, deviation: Deviation) -> None:
         self.session.add(DeviationRow(**_values(deviation)))
         self.session.flush()

@@ -47,7 +47,8 @@ class _Scoped:
         if self.scope.clinic_ids is not None:
             statement = statement.where(clinic_column.in_(self.scope.clinic_ids))
         if self.scope.patient_id is not None:
-            own = _PATIENT_COLUMN.get(clinic_column.table.name)
+            table = clinic_column.table
+            own = _PATIENT_COLUMN.get(table.name, table.c.get("patient_id"))
             statement = statement.where(
                 own == self.scope.patient_id if own is not None else false()
             )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regenpath.adapters.db.audit import SqlAuditLog
 from regenpath.adapters.db.evaluation import SqlEvaluationRepository
+from regenpath.adapters.db.followup import SqlFollowUpRepository, SqlOutbox, SqlPortalRepository
 from regenpath.adapters.db.identity import (
     SqlCredentialRepository,
     SqlSignatureRepository,
@@ -47,6 +48,11 @@ class SqlUnitOfWork:
     donors: SqlDonorRepository
     tasks: SqlTaskRepository
     lookback: SqlLookback
+    evaluations: SqlEvaluationRepository
+    safety: SqlSafetyRepository
+    follow_up: SqlFollowUpRepository
+    portal: SqlPortalRepository
+    outbox: SqlOutbox
 
     def __init__(self, session_factory: sessionmaker[Session], scope: AccessScope) -> None:
         self._session_factory = session_factory
@@ -70,6 +76,9 @@ class SqlUnitOfWork:
         self.lookback = SqlLookback(session, self.scope)
         self.evaluations = SqlEvaluationRepository(session, self.scope)
         self.safety = SqlSafetyRepository(session, self.scope)
+        self.follow_up = SqlFollowUpRepository(session, self.scope)
+        self.portal = SqlPortalRepository(session, self.scope)
+        self.outbox = SqlOutbox(session, self.scope)
         return self
 
     def __exit__(

@@ -43,6 +43,15 @@ class Ruleset:
     title: str
     rules: tuple[Rule, ...]
 
+    @property
+    def nsaid_codes(self) -> frozenset[str]:
+        """EX-10's NSAIDs (RxNorm ingredients): the recovery plan checks the same list."""
+        for rule in self.rules:
+            codes = rule.parameters.get("nsaid_rxnorm_codes")
+            if rule.id == "EX-10" and isinstance(codes, list):
+                return frozenset(str(code) for code in codes)
+        return frozenset()
+
 
 @dataclass(frozen=True)
 class Check:

@@ -237,7 +237,9 @@ def record_injection(
     def act() -> str:
         assert body is not None, "a form that read cleanly has its body"
         command = body.command(episode_id)
-        products.record_injection(uow, app.clock, app.new_id, signed_in_staff(request), command)
+        products.record_injection(
+            uow, app.clock, app.new_id, signed_in_staff(request), command, app.schedules
+        )
         return "injected"
 
     values = typed(posted)

@@ -159,7 +159,12 @@ def record_injection(
     """The injection record: needs a passed bedside check (BED-1) and a released, unexpired
     product (DON-7, EXP-1); administers the product and moves the cycle to recovery."""
     injection = products.record_injection(
-        uow, app.clock, app.new_id, signed_in_staff(request), body.command(episode_id)
+        uow,
+        app.clock,
+        app.new_id,
+        signed_in_staff(request),
+        body.command(episode_id),
+        app.schedules,
     )
     episode = episodes.get_episode(uow, app.clock, episode_id)
     return InjectionOut(
