@@ -92,14 +92,6 @@ class Instrument:
                 return item
         raise InvalidValue(item_id, f"{item_id!r} is not an item of {self.code}")
 
-    def score_names(self) -> tuple[str, ...]:
-        """The scores a complete answer set yields, in order."""
-        if self.scoring is Scoring.EACH_ITEM:
-            return tuple(item.id for item in self.items)
-        if self.scoring is Scoring.KOOS:
-            return tuple(s.code for s in self.subscales)
-        return ("total",)
-
     def with_text(self, texts: Mapping[str, tuple[str, tuple[str, ...]]]) -> Instrument:
         """This instrument with licensed item text loaded: item id -> (question, boxes)."""
         items = []

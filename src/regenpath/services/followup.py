@@ -4,7 +4,7 @@ its time points, the recovery plan, and what staff and patients see of them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from uuid import UUID
 
@@ -102,10 +102,6 @@ class VisitView:
     status: VisitStatus
     responses: dict[str, QuestionnaireResponse]  # instrument code -> its response
 
-    @property
-    def open(self) -> bool:
-        return self.status in (VisitStatus.DUE, VisitStatus.LATE)
-
 
 @dataclass(frozen=True)
 class TrajectoryPoint:
@@ -197,8 +193,13 @@ def read_follow_up(
     )
 
 
+def _injected_cycle(episode: Episode) -> TreatmentCycle | None:
+    """The latest cycle with an injection: the one recovery and follow-up are about."""
+    return next((c for c in reversed(episode.cycles) if c.administered_at is not None), None)
+
+
 def _plan(uow: UnitOfWork, settings: FollowUpSettings, episode: Episode) -> RecoveryPlan | None:
-    cycle = next((c for c in reversed(episode.cycles) if c.administered_at is not None), None)
+    cycle = _injected_cycle(episode)
     if cycle is None or cycle.administered_at is None:
         return None
     recorded = uow.evaluations.latest_assessment(episode.id)
@@ -211,7 +212,7 @@ def _plan(uow: UnitOfWork, settings: FollowUpSettings, episode: Episode) -> Reco
         nsaid_codes=settings.nsaid_codes,
     )
     acknowledged = uow.follow_up.recovery_acknowledged(episode.id, cycle.number)
-    return RecoveryPlan(**{**vars(plan), "acknowledged_at": acknowledged})
+    return replace(plan, acknowledged_at=acknowledged)
 
 
 def acknowledge_recovery_plan(
@@ -222,7 +223,7 @@ def acknowledge_recovery_plan(
         episode = uow.episodes.get(episode_id)
         if episode is None:
             raise NotFound("episode", episode_id)
-        cycle = next((c for c in reversed(episode.cycles) if c.administered_at is not None), None)
+        cycle = _injected_cycle(episode)
         if cycle is None:
             raise InvalidReference("episode", "no injection yet, so no recovery plan")
         earlier = uow.follow_up.recovery_acknowledged(episode.id, cycle.number)

@@ -60,7 +60,7 @@ def queue_portal_email(
         f"Dear {patient.given_name},\n\n{opening}\n\n{LINK_PLACEHOLDER}\n\n"
         f"The link is for you only, works once and for {hours} hours. If it has expired,"
         f" ask the clinic for a new one.\n\nIf you have a problem since your treatment,"
-        f" call {clinic_name} or use 'Report a problem' in the portal.\n\n{clinic_name}\n"
+        f" call {clinic_name}.\n\n{clinic_name}\n"
     )
     message = OutboxMessage(
         id=new_id(),

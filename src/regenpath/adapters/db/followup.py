@@ -293,10 +293,6 @@ class SqlOutbox(_Scoped):
         )
         self.session.flush()
 
-    def get(self, message_id: UUID) -> OutboxMessage | None:
-        row = self.session.get(OutboxRow, message_id)
-        return _copy(row, OutboxMessage) if row is not None else None
-
     def in_status(self, status: MessageStatus, limit: int = 100) -> list[OutboxMessage]:
         """Messages in ``status``, oldest first; rows another worker holds are skipped (on
         PostgreSQL; SQLite has one writer at a time anyway)."""
