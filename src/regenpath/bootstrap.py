@@ -82,6 +82,11 @@ class Application:
         )
 
     @property
+    def portal_session(self) -> timedelta:
+        """How long a patient's portal sign-in lasts after they spend their link."""
+        return timedelta(hours=self.settings.portal_session_hours)
+
+    @property
     def lockout(self) -> LockoutPolicy:
         return LockoutPolicy(
             max_failures=self.settings.lockout_failures,

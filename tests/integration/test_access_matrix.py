@@ -3,7 +3,9 @@
 The expected answer comes from the route's declared permission and the permission table:
 anonymous -> 401 (API) or the sign-in page (pages); a role the table does not allow -> 403;
 a record of another clinic (or another user's token) -> 404; otherwise the request reaches
-the route. A route that declares no permission fails here, so none can slip in unguarded.
+the route. The patient portal's pages answer 401 to all of them: only a patient's own portal
+session opens them (tests/integration/test_portal.py). A route that declares no permission
+fails here, so none can slip in unguarded.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from regenpath.bootstrap import Application
 from regenpath.domain.access import STAGE_ROLES, Role, StaffMember
 from regenpath.domain.pathway import Stage
 from regenpath.entrypoints.app import create_app
-from regenpath.entrypoints.deps import ApiAccess, PageAccess, Permission, public
+from regenpath.entrypoints.deps import ApiAccess, PageAccess, Permission, PortalAccess, public
 from regenpath.services import identity
 from tests.integration import pathway
 from tests.integration.personas import make_clinic, make_user, sign_in, username_of
@@ -45,13 +47,16 @@ PERSONAS = [Persona(f"{role.value} of A", role, "A") for role in Role] + [
 
 
 def declared(route: APIRoute) -> Permission | str | None:
-    """The route's access declaration: a Permission, "public", or None (undeclared)."""
+    """The route's access declaration: a Permission, "public", "portal" (a patient's own
+    session), or None (undeclared)."""
     pending = [route.dependant]
     while pending:
         dependant = pending.pop()
         for dependency in dependant.dependencies:
             if isinstance(dependency.call, ApiAccess | PageAccess):
                 return dependency.call.permission
+            if isinstance(dependency.call, PortalAccess):
+                return "portal"
             if dependency.call is public:
                 return "public"
             pending.append(dependency)
@@ -85,6 +90,8 @@ def expected(
 ) -> str:
     if permission == "public":
         return "public"
+    if permission == "portal":
+        return "401"  # no staff credential opens a patient's portal
     assert isinstance(permission, Permission)
     if persona.role is None:
         return "sign-in" if not api and method == "GET" else "401"
@@ -250,6 +257,7 @@ def request_bodies(
         },
         ("POST", "/api/v1/episodes/{episode_id}/close"): {"version": 1, "password": "wrong"},
         ("POST", "/episodes/{episode_id}/transitions"): {"to": "in_evaluation", "version": "1"},
+        ("POST", "/patients/{patient_id}/portal-link"): {"episode_id": episode["id"]},
         ("POST", "/episodes/{episode_id}/close"): {"version": "1", "password": "wrong"},
         ("POST", "/api/v1/episodes/{episode_id}/assessments"): pathway.ELIGIBLE_SPINE,
         ("POST", "/api/v1/episodes/{episode_id}/eligibility/decision"): {

@@ -175,3 +175,16 @@ def test_a_box_an_item_does_not_have_is_refused_naming_it(section: str, value: i
     with pytest.raises(InvalidValue) as refused:
         score(ODI, {section: value})
     assert refused.value.field == section
+
+
+def test_each_score_has_a_name_in_words_for_charts_and_tables() -> None:
+    titles = {
+        code: [LIBRARY[code].score_title(n) for n in LIBRARY[code].score_names]
+        for code in (InstrumentCode.NRS_SPINE, InstrumentCode.RMDQ, InstrumentCode.KOOS)
+    }
+    assert titles[InstrumentCode.NRS_SPINE] == ["Back pain", "Leg pain"]
+    assert titles[InstrumentCode.RMDQ] == ["Roland-Morris Disability Questionnaire"]
+    assert titles[InstrumentCode.KOOS][1] == "KOOS Pain"
+    for code in InstrumentCode:  # the names are the ones score() gives
+        instrument = LIBRARY[code]
+        assert set(score(instrument, {}).values) == set(instrument.score_names)

@@ -347,3 +347,7 @@ class PatientSession:
 
     def usable(self, now: datetime) -> bool:
         return self.ended_at is None and now < self.expires_at
+
+    @property
+    def principal(self) -> PatientPrincipal:
+        return PatientPrincipal(self.patient_id, self.clinic_id)

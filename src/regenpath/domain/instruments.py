@@ -48,6 +48,7 @@ class Item:
     subscale: str | None = None
     loinc: str | None = None
     optional: bool = False  # "if applicable" (ODI sex life): leaving it blank is an answer
+    label: str | None = None  # what the item measures, where it is a score of its own
 
     @property
     def highest(self) -> int:
@@ -85,6 +86,24 @@ class Instrument:
     def administrable(self) -> bool:
         """Whether a patient can be shown it: every item has its text (ODI needs a licence)."""
         return all(item.text is not None for item in self.items)
+
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        """The names :func:`score` gives its values, in the instrument's order."""
+        if self.scoring is Scoring.EACH_ITEM:
+            return tuple(item.id for item in self.items)
+        if self.scoring is Scoring.KOOS:
+            return tuple(subscale.code for subscale in self.subscales)
+        return ("total",)
+
+    def score_title(self, name: str) -> str:
+        """A score's name in words: "Back pain", "KOOS Pain", the instrument's title."""
+        if self.scoring is Scoring.EACH_ITEM:
+            return self.item(name).label or f"{self.title}: {name}"
+        for subscale in self.subscales:
+            if subscale.code == name:
+                return f"KOOS {subscale.title}"
+        return self.title
 
     def item(self, item_id: str) -> Item:
         for item in self.items:
@@ -228,6 +247,7 @@ def parse_instrument(data: Mapping[str, object]) -> Instrument:
                 subscale=entry.get("subscale"),
                 loinc=entry.get("loinc"),
                 optional=bool(entry.get("optional", False)),
+                label=entry.get("label"),
             )
         )
     if not items or len({item.id for item in items}) != len(items):

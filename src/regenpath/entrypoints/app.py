@@ -28,13 +28,22 @@ from regenpath.entrypoints.api.routers import (
     safety,
 )
 from regenpath.entrypoints.api.security_schemas import problem_responses
-from regenpath.entrypoints.deps import SAFE_METHODS, AppDep, CsrfRejected, LoginRequired, public
+from regenpath.entrypoints.deps import (
+    SAFE_METHODS,
+    AppDep,
+    CsrfRejected,
+    LoginRequired,
+    PortalSignInRequired,
+    public,
+)
 from regenpath.entrypoints.web import (
     account_pages,
     consent_pages,
     evaluation_pages,
+    followup_pages,
     oversight_pages,
     pages,
+    portal_pages,
     prescreen_pages,
     procedure_pages,
     product_pages,
@@ -93,6 +102,15 @@ def create_app(application: Application | None = None) -> FastAPI:
             return RedirectResponse(target, status_code=303)
         return page_error(request, 401, "Your session ended; sign in again.")
 
+    @app.exception_handler(PortalSignInRequired)
+    async def portal_sign_in_required(request: Request, _error: PortalSignInRequired) -> Response:
+        return page_error(
+            request,
+            401,
+            "Your sign-in to the patient portal has ended. Open the link in your latest email"
+            " from the clinic, or ask the clinic to send you a new one.",
+        )
+
     @app.exception_handler(CsrfRejected)
     async def csrf_rejected(request: Request, _error: CsrfRejected) -> Response:
         return page_error(request, 403, "That form did not come from this site (CSRF check).")
@@ -113,5 +131,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     app.include_router(prescreen_pages.router)
     app.include_router(consent_pages.router)
     app.include_router(safety_pages.router)
+    app.include_router(portal_pages.router)
+    app.include_router(followup_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -28,7 +28,7 @@ from regenpath.config import get_settings
 from regenpath.domain.access import Role
 from regenpath.domain.errors import DomainError
 from regenpath.domain.patients import Clinic
-from regenpath.services import audit, clinics, identity
+from regenpath.services import audit, clinics, identity, portal
 from regenpath.services.demo import demo_password, seed_demo
 from regenpath.services.errors import ServiceError
 from regenpath.services.identity import MAX_TOKEN_DAYS
@@ -200,6 +200,12 @@ def demo(
                 instruments=application.instruments,
                 on_patient=lambda: progress.advance(task),
             )
+        portal_demo = portal.demo_portal_link(
+            application.unit_of_work(AccessScope(actor="regenpath demo")),
+            application.clock,
+            application.new_id,
+            application.follow_up,
+        )
     finally:
         application.dispose()
     accounts = Table(
@@ -226,6 +232,13 @@ def demo(
         f"{summary.questionnaires} follow-up questionnaires answered; run "
         "`regenpath worker --once` to send the reminders now due."
     )
+    if portal_demo is not None:
+        patient, visit, link = portal_demo
+        console.print(
+            f"Patient portal as {patient.given_name} {patient.family_name}, whose"
+            f" {visit.label} check-in is due (the link works once, on a phone too):"
+        )
+        console.print(link, soft_wrap=True, markup=False)
 
 
 @clinic_app.command("create")

@@ -16,12 +16,22 @@ from typing import Annotated
 from fastapi import Depends, Form, Request
 
 from regenpath.bootstrap import Application
-from regenpath.domain.access import Action, Resource, StaffMember, StaffSession
-from regenpath.services import authorization, identity
+from regenpath.domain.access import (
+    Action,
+    PatientSession,
+    Principal,
+    Resource,
+    StaffMember,
+    StaffSession,
+)
+from regenpath.services import authorization, identity, portal
 from regenpath.services.errors import NotAuthenticated
 from regenpath.services.ports import AccessScope, Clock, IdFactory, UnitOfWork
 
 SESSION_COOKIE = "regenpath_session"
+# The patient portal's own cookie: a patient's sign-in never opens a staff page, and the other
+# way round, because each side reads only its own cookie and its own session table.
+PORTAL_COOKIE = "regenpath_portal"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -50,6 +60,10 @@ class LoginRequired(NotAuthenticated):
     """A page needs a signed-in user: the browser goes to the sign-in page."""
 
 
+class PortalSignInRequired(NotAuthenticated):
+    """A portal page needs a patient session: the patient opens their emailed link again."""
+
+
 class CsrfRejected(Exception):
     """A state-changing page request without this session's CSRF token."""
 
@@ -65,18 +79,19 @@ def _audit_uow(application: Application, actor: str) -> UnitOfWork:
 
 
 def _authorize(
-    request: Request, application: Application, staff: StaffMember, permission: Permission
+    request: Request, application: Application, principal: Principal, permission: Permission
 ) -> UnitOfWork:
     resource_id = next(iter(request.path_params.values()), None)
     scope = authorization.authorize(
-        _audit_uow(application, staff.username),
+        _audit_uow(application, authorization.actor_of(principal)),
         application.clock,
-        staff,
+        principal,
         permission.action,
         permission.resource,
         str(resource_id) if resource_id is not None else None,
     )
-    request.state.staff = staff
+    if isinstance(principal, StaffMember):
+        request.state.staff = principal
     request.state.scope = scope
     return application.unit_of_work(scope)
 
@@ -142,12 +157,56 @@ class PageAccess:
             raise LoginRequired()
         staff, session = signed_in
         request.state.session = session
-        request.state.csrf = session.csrf_token
-        if request.method not in SAFE_METHODS:
-            presented = request.headers.get(CSRF_HEADER) or csrf_token or ""
-            if not hmac.compare_digest(presented.encode(), session.csrf_token.encode()):
-                raise CsrfRejected()
+        _check_csrf(request, session.csrf_token, csrf_token)
         return _authorize(request, application, staff, self.permission)
+
+
+def _check_csrf(request: Request, expected: str, form_token: str | None) -> None:
+    request.state.csrf = expected
+    if request.method not in SAFE_METHODS:
+        presented = request.headers.get(CSRF_HEADER) or form_token or ""
+        if not hmac.compare_digest(presented.encode(), expected.encode()):
+            raise CsrfRejected()
+
+
+def current_patient_session(request: Request) -> PatientSession | None:
+    cookie = request.cookies.get(PORTAL_COOKIE)
+    if not cookie:
+        return None
+    application = get_application(request)
+    return portal.resolve_patient_session(
+        application.unit_of_work(AccessScope(actor="anonymous")),
+        application.clock,
+        application.follow_up,
+        cookie,
+    )
+
+
+class PortalAccess:
+    """A patient portal page's permission: a patient session from a redeemed link, the
+    CSRF token of that session on every state-changing request, and a Unit of Work that sees
+    this one patient's records and nothing else (the scope carries the patient's id)."""
+
+    def __init__(self, action: Action, resource: Resource) -> None:
+        self.permission = Permission(action, resource)
+
+    def __call__(
+        self, request: Request, csrf_token: Annotated[str | None, Form()] = None
+    ) -> UnitOfWork:
+        application = get_application(request)
+        session = current_patient_session(request)
+        if session is None:
+            _refuse_anonymous(request, application, self.permission)
+            raise PortalSignInRequired("open the link in your latest email from the clinic")
+        request.state.patient_session = session
+        _check_csrf(request, session.csrf_token, csrf_token)
+        return _authorize(request, application, session.principal, self.permission)
+
+
+def signed_in_patient(request: Request) -> PatientSession:
+    """The patient session the route's PortalAccess declaration resolved (it comes first)."""
+    session: PatientSession = request.state.patient_session
+    return session
 
 
 def public() -> None:

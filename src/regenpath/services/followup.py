@@ -31,7 +31,9 @@ from regenpath.domain.instruments import (
 )
 from regenpath.domain.messages import MessageStatus
 from regenpath.domain.pathway import Stage
+from regenpath.domain.patients import Patient
 from regenpath.domain.recovery import RecoveryPlan, recovery_plan
+from regenpath.domain.tasks import Task, TaskKind, TaskStatus
 from regenpath.services.audit import record
 from regenpath.services.clinics import clinic_day
 from regenpath.services.episodes import move_loaded
@@ -164,18 +166,24 @@ def read_follow_up(
         episode = uow.episodes.get(episode_id)
         if episode is None:
             raise NotFound("episode", episode_id)
-        today = clinic_day(uow, episode.clinic_id, clock.now())
-        visits = uow.follow_up.visits(episode_id=episode.id)
-        responses = uow.follow_up.responses(episode_id=episode.id)
-        baseline = _baseline(uow, episode)
-        plan = _plan(uow, settings, episode)
-        injected = {
-            cycle.number: clinic_day(uow, episode.clinic_id, cycle.administered_at)
-            for cycle in episode.cycles
-            if cycle.administered_at is not None
-        }
-        record(uow, clock, AuditAction.READ, "follow_up", episode.id, episode.clinic_id)
+        view = load_follow_up(uow, clock, settings, episode)
         uow.commit()
+    return view
+
+
+def load_follow_up(
+    uow: UnitOfWork, clock: Clock, settings: FollowUpSettings, episode: Episode
+) -> FollowUpView:
+    """:func:`read_follow_up` inside the caller's open unit of work (audited there)."""
+    today = clinic_day(uow, episode.clinic_id, clock.now())
+    visits = uow.follow_up.visits(episode_id=episode.id)
+    responses = uow.follow_up.responses(episode_id=episode.id)
+    injected = {
+        cycle.number: clinic_day(uow, episode.clinic_id, cycle.administered_at)
+        for cycle in episode.cycles
+        if cycle.administered_at is not None
+    }
+    record(uow, clock, AuditAction.READ, "follow_up", episode.id, episode.clinic_id)
     answered: dict[UUID, dict[str, QuestionnaireResponse]] = {}
     for response in responses:
         if response.visit_id is not None:
@@ -187,19 +195,19 @@ def read_follow_up(
             VisitView(visit, visit.status(today), answered.get(visit.id, {})) for visit in visits
         ],
         instruments=instruments_for(settings.instruments, episode),
-        baseline=baseline,
+        baseline=_baseline(uow, episode),
         trajectories=_trajectories(visits, responses, injected),
-        plan=plan,
+        plan=_plan(uow, settings, episode),
     )
 
 
-def _injected_cycle(episode: Episode) -> TreatmentCycle | None:
+def injected_cycle(episode: Episode) -> TreatmentCycle | None:
     """The latest cycle with an injection: the one recovery and follow-up are about."""
     return next((c for c in reversed(episode.cycles) if c.administered_at is not None), None)
 
 
 def _plan(uow: UnitOfWork, settings: FollowUpSettings, episode: Episode) -> RecoveryPlan | None:
-    cycle = _injected_cycle(episode)
+    cycle = injected_cycle(episode)
     if cycle is None or cycle.administered_at is None:
         return None
     recorded = uow.evaluations.latest_assessment(episode.id)
@@ -223,7 +231,7 @@ def acknowledge_recovery_plan(
         episode = uow.episodes.get(episode_id)
         if episode is None:
             raise NotFound("episode", episode_id)
-        cycle = _injected_cycle(episode)
+        cycle = injected_cycle(episode)
         if cycle is None:
             raise InvalidReference("episode", "no injection yet, so no recovery plan")
         earlier = uow.follow_up.recovery_acknowledged(episode.id, cycle.number)
@@ -250,6 +258,89 @@ def acknowledge_recovery_plan(
         )
         uow.commit()
     return now
+
+
+# -- the staff worklist ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WorklistEntry:
+    visit: FollowUpVisit
+    status: VisitStatus
+    today: date  # in the visit's clinic
+    patient: Patient
+    episode: Episode
+    tasks: list[Task]  # the open call and letter tasks that chase this time point
+
+
+@dataclass(frozen=True)
+class FollowUpWorklist:
+    due: list[WorklistEntry]  # the window is open and the target day not passed
+    late: list[WorklistEntry]  # past the target day, the window still open
+    calls: list[WorklistEntry]  # time points whose ladder reached a call or a letter
+
+
+REMINDER_TASKS = (TaskKind.FOLLOW_UP_CALL, TaskKind.FOLLOW_UP_LETTER)
+
+
+def follow_up_worklist(
+    uow: UnitOfWork, clock: Clock, clinic_id: UUID | None = None
+) -> FollowUpWorklist:
+    """Every open time point of the user's clinics (due, late) with who it is for, and the
+    call and letter tasks the reminder ladder opened; the read is audited."""
+    now = clock.now()
+    with uow:
+        # The clinics' days differ by their zones: a day either side of UTC's catches them all.
+        horizon = now.date() + timedelta(days=1)
+        visits = [
+            v
+            for v in uow.follow_up.open_visits(opened_by=horizon, closed_since=horizon.min)
+            if clinic_id is None or v.clinic_id == clinic_id
+        ]
+        days = {c: clinic_day(uow, c, now) for c in {v.clinic_id for v in visits}}
+        chasing: dict[UUID, list[Task]] = {}
+        for task in uow.tasks.find(TaskStatus.OPEN):
+            if task.kind in REMINDER_TASKS and task.visit_id is not None:
+                chasing.setdefault(task.visit_id, []).append(task)
+        patients: dict[UUID, Patient | None] = {}
+        episodes: dict[UUID, Episode | None] = {}
+        entries = []
+        for visit in visits:
+            status = visit.status(days[visit.clinic_id])
+            if status not in (VisitStatus.DUE, VisitStatus.LATE):
+                continue
+            if visit.patient_id not in patients:
+                patients[visit.patient_id] = uow.patients.get(visit.patient_id)
+            if visit.episode_id not in episodes:
+                episodes[visit.episode_id] = uow.episodes.get(visit.episode_id)
+            patient, episode = patients[visit.patient_id], episodes[visit.episode_id]
+            if patient is None or episode is None or episode.closed_at is not None:
+                continue
+            entries.append(
+                WorklistEntry(
+                    visit,
+                    status,
+                    days[visit.clinic_id],
+                    patient,
+                    episode,
+                    chasing.get(visit.id, []),
+                )
+            )
+        record(
+            uow,
+            clock,
+            AuditAction.READ,
+            "follow_up_worklist",
+            None,
+            clinic_id,
+            detail=f"{len(entries)} open time points",
+        )
+        uow.commit()
+    return FollowUpWorklist(
+        due=[e for e in entries if e.status is VisitStatus.DUE],
+        late=[e for e in entries if e.status is VisitStatus.LATE],
+        calls=[e for e in entries if e.tasks],
+    )
 
 
 # -- answering ----------------------------------------------------------------------------------
@@ -290,6 +381,36 @@ def _response_for(
     response = QuestionnaireResponse.begin(new_id(), visit, instrument, now, entered_by)
     uow.follow_up.add_response(response)
     return response
+
+
+@dataclass(frozen=True)
+class OpenQuestionnaire:
+    """One questionnaire of an open time point, as far as it is answered."""
+
+    visit: FollowUpVisit
+    instrument: Instrument
+    answers: dict[str, int]
+    completed: bool
+
+
+def open_questionnaire(
+    uow: UnitOfWork, clock: Clock, settings: FollowUpSettings, visit_id: UUID, code: str
+) -> OpenQuestionnaire:
+    """Where a patient is in a questionnaire of a due or late time point, for resuming it;
+    the read is audited."""
+    with uow:
+        visit, _episode, instrument, _now = _open_visit(uow, clock, settings, visit_id, code)
+        response = next(
+            (r for r in uow.follow_up.responses(visit_id=visit.id) if r.instrument == code), None
+        )
+        record(uow, clock, AuditAction.READ, "questionnaire_response", visit.id, visit.clinic_id)
+        uow.commit()
+    return OpenQuestionnaire(
+        visit=visit,
+        instrument=instrument,
+        answers=dict(response.answers) if response is not None else {},
+        completed=response is not None and response.completed_at is not None,
+    )
 
 
 def save_answers(

@@ -8,14 +8,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
-from regenpath.domain.access import PatientPrincipal, PatientSession, PortalLink
+from regenpath.domain.access import PatientSession, PortalLink
 from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.followup import FollowUpVisit
 from regenpath.domain.messages import LINK_PLACEHOLDER, OutboxMessage
-from regenpath.domain.patients import Patient
+from regenpath.domain.patients import Clinic, Patient
 from regenpath.services.audit import record
 from regenpath.services.errors import InvalidReference, NotAuthenticated, NotFound
-from regenpath.services.followup import FollowUpSettings
+from regenpath.services.followup import (
+    FollowUpSettings,
+    FollowUpView,
+    injected_cycle,
+    load_follow_up,
+)
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 
 
@@ -33,18 +38,8 @@ def queue_portal_email(
     reminder for a time point, or the link staff send on request."""
     if not patient.email:
         raise InvalidReference("email", "the patient has no email address on record")
-    token = secrets.token_urlsafe(32)
     now = clock.now()
-    uow.portal.add_link(
-        PortalLink(
-            id=new_id(),
-            patient_id=patient.id,
-            clinic_id=patient.clinic_id,
-            digest=settings.digest(token),
-            created_at=now,
-            expires_at=now + settings.link_lifetime,
-        )
-    )
+    secret_link = _new_link(uow, clock, new_id, settings, patient)
     hours = round(settings.link_lifetime / timedelta(hours=1))
     if visit is None:
         subject = f"{clinic_name}: your link to the patient portal"
@@ -72,7 +67,7 @@ def queue_portal_email(
         purpose="portal_link" if visit is None else "follow_up_reminder",
         patient_id=patient.id,
         visit_id=visit.id if visit is not None else None,
-        secret_link=f"{settings.public_url}/portal/enter?token={token}",
+        secret_link=secret_link,
     )
     uow.outbox.add(message)
     record(
@@ -85,6 +80,44 @@ def queue_portal_email(
         detail=message.purpose,
     )
     return message
+
+
+def _new_link(
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, settings: FollowUpSettings, patient: Patient
+) -> str:
+    """A single-use, expiring sign-in link; only its keyed digest is stored."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    uow.portal.add_link(
+        PortalLink(
+            id=new_id(),
+            patient_id=patient.id,
+            clinic_id=patient.clinic_id,
+            digest=settings.digest(token),
+            created_at=now,
+            expires_at=now + settings.link_lifetime,
+        )
+    )
+    return f"{settings.public_url}/portal/enter?token={token}"
+
+
+def demo_portal_link(
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, settings: FollowUpSettings
+) -> tuple[Patient, FollowUpVisit, str] | None:
+    """For `regenpath demo` only: a link, shown on the terminal instead of emailed, for a
+    synthetic patient whose check-in is due and not yet answered."""
+    now = clock.now()
+    with uow:
+        for visit in uow.follow_up.open_visits(opened_by=now.date(), closed_since=now.date()):
+            patient = uow.patients.get(visit.patient_id)
+            answered = uow.follow_up.responses(visit_id=visit.id)
+            if patient is None or not patient.email or answered:
+                continue
+            link = _new_link(uow, clock, new_id, settings, patient)
+            record(uow, clock, AuditAction.CREATE, "portal_link", patient.id, patient.clinic_id)
+            uow.commit()
+            return patient, visit, link
+    return None
 
 
 def send_portal_link(
@@ -152,12 +185,13 @@ def redeem_link(
 
 def resolve_patient_session(
     uow: UnitOfWork, clock: Clock, settings: FollowUpSettings, cookie: str
-) -> tuple[PatientPrincipal, PatientSession] | None:
+) -> PatientSession | None:
+    """The live session a portal cookie stands for; an ended or expired one is none."""
     with uow:
         session = uow.portal.session_by_digest(settings.digest(cookie))
     if session is None or not session.usable(clock.now()):
         return None
-    return PatientPrincipal(session.patient_id, session.clinic_id), session
+    return session
 
 
 def end_patient_session(uow: UnitOfWork, clock: Clock, session: PatientSession) -> None:
@@ -165,3 +199,28 @@ def end_patient_session(uow: UnitOfWork, clock: Clock, session: PatientSession) 
         uow.portal.end_session(session.id, clock.now())
         record(uow, clock, AuditAction.LOGOUT, "portal", session.patient_id, session.clinic_id)
         uow.commit()
+
+
+@dataclass(frozen=True)
+class PortalHome:
+    """What a signed-in patient sees first: their treatments' recovery plans, check-ins and
+    scores. Only their own, because the unit of work is scoped to them."""
+
+    patient: Patient
+    clinic: Clinic
+    follow_ups: list[FollowUpView]  # one per treated episode, the latest treatment first
+
+
+def portal_home(
+    uow: UnitOfWork, clock: Clock, settings: FollowUpSettings, patient_id: UUID
+) -> PortalHome:
+    with uow:
+        patient = uow.patients.get(patient_id)
+        clinic = uow.clinics.get(patient.clinic_id) if patient is not None else None
+        if patient is None or clinic is None:
+            raise NotFound("patient", patient_id)
+        treated = [e for e in uow.episodes.for_patient(patient.id) if injected_cycle(e)]
+        views = [load_follow_up(uow, clock, settings, episode) for episode in treated]
+        uow.commit()
+    views.sort(key=lambda v: v.plan.injected_on if v.plan else v.today, reverse=True)
+    return PortalHome(patient, clinic, views)

@@ -46,12 +46,18 @@ class _Scoped:
         """
         if self.scope.clinic_ids is not None:
             statement = statement.where(clinic_column.in_(self.scope.clinic_ids))
-        if self.scope.patient_id is not None:
+        if self.scope.patient_id is not None and clinic_column is not ClinicRow.id:
+            # A patient sees their own rows, and their own clinic's name and time zone (the
+            # clinic_ids filter above already narrowed clinics to theirs).
             table = clinic_column.table
             own = _PATIENT_COLUMN.get(table.name, table.c.get("patient_id"))
-            statement = statement.where(
-                own == self.scope.patient_id if own is not None else false()
-            )
+            if own is not None:
+                statement = statement.where(own == self.scope.patient_id)
+            elif "episode_id" in table.c:  # an episode's record (its assessment): via the episode
+                theirs = select(EpisodeRow.id).where(EpisodeRow.patient_id == self.scope.patient_id)
+                statement = statement.where(table.c.episode_id.in_(theirs))
+            else:
+                statement = statement.where(false())
         return statement
 
 

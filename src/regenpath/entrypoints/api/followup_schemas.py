@@ -156,6 +156,7 @@ class RecoveryPlanOut(BaseModel):
 
 class FollowUpOut(BaseModel):
     episode_id: UUID
+    patient_id: UUID
     stage: str
     today: date
     instruments: list[str]
@@ -168,6 +169,7 @@ class FollowUpOut(BaseModel):
         plan = view.plan
         return cls(
             episode_id=view.episode.id,
+            patient_id=view.episode.patient_id,
             stage=view.episode.stage.value,
             today=view.today,
             instruments=[i.code.value for i in view.instruments],

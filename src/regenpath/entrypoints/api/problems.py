@@ -99,13 +99,17 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(InvalidValue)
-    async def invalid_value(request: Request, error: InvalidValue) -> JSONResponse:
+    async def invalid_value(request: Request, error: InvalidValue) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, 422, f"{error.message}.")
         return problem(
             request, 422, "invalid-value", "A value is not valid", error.message, field=error.field
         )
 
     @app.exception_handler(InvalidReference)
-    async def invalid_reference(request: Request, error: InvalidReference) -> JSONResponse:
+    async def invalid_reference(request: Request, error: InvalidReference) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return page_error(request, 422, f"{error.message}.")
         return problem(
             request,
             422,

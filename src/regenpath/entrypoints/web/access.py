@@ -50,3 +50,5 @@ RecordAdverseEvents = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.ADVERSE
 ReadReports = Annotated[UnitOfWork, _uow(Action.READ, Resource.REGULATORY_REPORT)]
 SubmitReports = Annotated[UnitOfWork, _uow(Action.UPDATE, Resource.REGULATORY_REPORT)]
 RecordDeviations = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.DEVIATION)]
+ReadFollowUp = Annotated[UnitOfWork, _uow(Action.READ, Resource.FOLLOW_UP)]
+SendPortalLinks = Annotated[UnitOfWork, _uow(Action.CREATE, Resource.PORTAL_LINK)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import io
 
 from barcode import Code128
 from barcode.writer import SVGWriter
 
 from regenpath.domain.isbt128 import Din
+from regenpath.entrypoints.web.rendering import svg_image
 
 # ISBT 128 ST-001: the DIN data structure is "=" + the 13-character DIN + two flag characters;
 # "00" is the flag for "no flag in use". The check character is printed, never encoded (ISBT-2).
@@ -30,6 +30,4 @@ def din_barcode_svg(din: Din) -> bytes:
 
 
 def din_barcode_image(din: Din) -> str:
-    """A data: URI for an ``<img>``: the page's CSP forbids the SVG's inline styles, an image
-    document may have them."""
-    return "data:image/svg+xml;base64," + base64.b64encode(din_barcode_svg(din)).decode("ascii")
+    return svg_image(din_barcode_svg(din))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,11 @@ templates = Jinja2Templates(
 
 
 def page_error(request: Request, status: int, message: str) -> Response:
-    return templates.TemplateResponse(
-        request, "error.html", {"status": status, "message": message}, status_code=status
-    )
+    """An error as a page, with a way back: the portal's start for a patient."""
+    portal = request.url.path.startswith("/portal")
+    context = {"status": status, "message": message, "home": "/portal" if portal else "/"}
+    name = "portal/error.html" if portal else "error.html"
+    return templates.TemplateResponse(request, name, context, status_code=status)
 
 
 # "Who is waiting for what": what the next person in the pathway has to do.
@@ -93,6 +96,12 @@ def eye_readable(din_code: str) -> str:
     return parse_din(din_code).eye_readable
 
 
+def svg_image(svg: bytes) -> str:
+    """A data: URI for an ``<img>``: the page's CSP forbids an SVG's inline styles, an image
+    document may have them."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+
+
 def choices(members: Iterable[StrEnum]) -> list[tuple[str, str]]:
     """A select's options: (code, words)."""
     return [(m.value, words(m)) for m in members]
@@ -109,3 +118,4 @@ templates.env.filters["words"] = words
 templates.env.filters["din"] = eye_readable
 templates.env.globals["WAITING_FOR"] = WAITING_FOR
 templates.env.globals["choices"] = choices
+templates.env.globals["timedelta"] = timedelta
