@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import Base
+from regenpath.adapters.notify.smtp import SmtpMailer
 from regenpath.adapters.security import Argon2PasswordHasher
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import Settings
@@ -26,6 +27,7 @@ from tests.integration.personas import (
     sign_in,
     username_of,
 )
+from tests.smtp import Mailbox, smtp_server
 from tests.support import TestClock
 
 # Argon2 at its cheapest: the suite checks the logic, not the hash's cost (the demo and
@@ -175,3 +177,18 @@ def episode(client: TestClient, patient: dict[str, object]) -> dict[str, object]
     assert response.status_code == 201, response.text
     body: dict[str, object] = response.json()
     return body
+
+
+@pytest.fixture
+def mailbox(application: Application) -> Iterator[Mailbox]:
+    """A real SMTP server on loopback, which the application's worker sends through."""
+    with smtp_server() as (mailbox, port):
+        application.mailer = SmtpMailer(host="127.0.0.1", port=port, sender="clinic@example.org")
+        yield mailbox
+
+
+@pytest.fixture
+def browser(application: Application) -> Iterator[TestClient]:
+    """A patient's phone: a client with no staff credentials at all."""
+    with TestClient(create_app(application), base_url="https://testserver") as phone:
+        yield phone

@@ -16,13 +16,16 @@ from regenpath.services.ports import AccessScope
 SETUP = AccessScope(actor="test setup")
 
 
-def make_clinic(application: Application, name: str, time_zone: str = "UTC") -> dict[str, Any]:
+def make_clinic(
+    application: Application, name: str, time_zone: str = "UTC", phone: str = "+1 312 555 0142"
+) -> dict[str, Any]:
     clinic = clinics.create_clinic(
         application.unit_of_work(SETUP),
         application.clock,
         application.new_id,
         name=name,
         time_zone=time_zone,
+        phone=phone,
     )
     return {"id": str(clinic.id), "name": clinic.name, "time_zone": clinic.time_zone}
 

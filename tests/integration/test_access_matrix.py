@@ -258,6 +258,11 @@ def request_bodies(
         ("POST", "/api/v1/episodes/{episode_id}/close"): {"version": 1, "password": "wrong"},
         ("POST", "/episodes/{episode_id}/transitions"): {"to": "in_evaluation", "version": "1"},
         ("POST", "/patients/{patient_id}/portal-link"): {"episode_id": episode["id"]},
+        ("POST", "/api/v1/patient-reports/{report_id}/dismissal"): {"note": "Bruise"},
+        ("POST", "/patient-reports/{report_id}/dismissal"): {
+            "episode_id": episode["id"],
+            "note": "Bruise",
+        },
         ("POST", "/episodes/{episode_id}/close"): {"version": "1", "password": "wrong"},
         ("POST", "/api/v1/episodes/{episode_id}/assessments"): pathway.ELIGIBLE_SPINE,
         ("POST", "/api/v1/episodes/{episode_id}/eligibility/decision"): {

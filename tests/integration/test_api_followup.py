@@ -5,29 +5,19 @@ back. Both databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 
-from regenpath.adapters.notify.smtp import SmtpMailer
 from regenpath.bootstrap import Application
 from regenpath.domain.access import Role
 from regenpath.entrypoints.worker import run_once
 from tests.integration.pathway import bedside_check, inject, new_episode, walk
-from tests.smtp import Mailbox, smtp_server
+from tests.smtp import Mailbox
 from tests.support import TestClock
 
 EMAIL = "ada.lovelace@example.org"
 RMDQ_SIX = {str(n): int(n <= 6) for n in range(1, 25)}
-
-
-@pytest.fixture
-def mailbox(application: Application) -> Iterator[Mailbox]:
-    with smtp_server() as (mailbox, port):
-        application.mailer = SmtpMailer(host="127.0.0.1", port=port, sender="clinic@example.org")
-        yield mailbox
 
 
 def treated(client: TestClient, email: str | None = EMAIL) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import Settings
 from regenpath.domain.access import Role
 from regenpath.domain.pathway import Stage
-from regenpath.services import episodes
+from regenpath.services import clinics, episodes
 from regenpath.services.demo import seed_demo
 from regenpath.services.ports import EpisodeQuery
 from tests.integration.conftest import FAST_HASHER
@@ -73,6 +73,24 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(tmp_path: Path, args, message
     assert result.stderr.startswith(message)
     assert result.stderr.strip().count("\n") == 0, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_clinic_is_created_with_the_phone_its_patients_call(tmp_path: Path) -> None:
+    database = tmp_path / "x.db"
+    assert regenpath("db", "upgrade", database=database).returncode == 0
+    created = regenpath(
+        "clinic", "create", "Lakeside", "--time-zone", "America/Chicago", "--phone", "+1 555 0100",
+        database=database,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    application = bootstrap(Settings(database_url=f"sqlite:///{database}"))
+    try:
+        [clinic] = clinics.list_clinics(application.unit_of_work())
+    finally:
+        application.dispose()
+    assert (clinic.name, clinic.phone) == ("Lakeside", "+1 555 0100")
+    too_long = regenpath("clinic", "create", "X", "--phone", "1" * 41, database=database)
+    assert too_long.returncode != 0 and too_long.stderr.startswith("error: phone:")
 
 
 def test_reset_refuses_to_touch_a_postgresql_database(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ patient reaches their own records only, each access audited. Both databases."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,20 +18,11 @@ from regenpath.entrypoints.app import create_app
 from regenpath.entrypoints.deps import PORTAL_COOKIE
 from regenpath.entrypoints.worker import run_once
 from tests.integration.pathway import bedside_check, inject, new_episode, walk
-from tests.integration.test_api_followup import EMAIL, follow_up, mailbox, treated
+from tests.integration.test_api_followup import EMAIL, follow_up, treated
 from tests.smtp import Mailbox
 from tests.support import TestClock
 
-__all__ = ["mailbox"]  # the fixture, imported for this module's tests
-
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture
-def browser(application: Application) -> Iterator[TestClient]:
-    """The patient's phone: a client with no staff credentials at all."""
-    with TestClient(create_app(application), base_url="https://testserver") as phone:
-        yield phone
 
 
 def emailed_link(mailbox: Mailbox, address: str = EMAIL) -> str:

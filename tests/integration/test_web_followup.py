@@ -11,11 +11,9 @@ from fastapi.testclient import TestClient
 from regenpath.bootstrap import Application
 from regenpath.domain.access import Role
 from regenpath.entrypoints.worker import run_once
-from tests.integration.test_api_followup import EMAIL, answer, mailbox, treated
+from tests.integration.test_api_followup import EMAIL, answer, treated
 from tests.smtp import Mailbox
 from tests.support import TestClock
-
-__all__ = ["mailbox"]
 
 
 def test_the_worklist_shows_due_then_late_then_the_call_the_ladder_asks_for(

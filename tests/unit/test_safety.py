@@ -14,8 +14,11 @@ from regenpath.domain.errors import InvalidValue
 from regenpath.domain.safety import (
     AdverseEvent,
     AeOutcome,
+    ConcernLevel,
+    PatientReport,
     Relatedness,
     Seriousness,
+    TriageOutcome,
     deviation_report_due,
     reports_due,
 )
@@ -106,3 +109,40 @@ def test_AE_1_AE_2_an_impossible_record_names_its_field(changes, field) -> None:
     with pytest.raises(InvalidValue) as refused:
         replace(INFECTION, **changes).check(CONSENTED, TODAY)
     assert refused.value.field == field
+
+
+def _patient_report(**changes: object) -> PatientReport:
+    values: dict[str, object] = {
+        "id": UUID(int=1),
+        "clinic_id": UUID(int=2),
+        "patient_id": UUID(int=3),
+        "episode_id": UUID(int=4),
+        "reported_at": datetime(2026, 3, 20, 15, 0, tzinfo=UTC),
+        "description": "Swollen and hot since yesterday",
+        "concern": ConcernLevel.VERY_MUCH,
+    }
+    return PatientReport(**(values | changes))  # type: ignore[arg-type]
+
+
+def test_a_patients_report_needs_words_and_no_start_in_the_future() -> None:
+    _patient_report(started_on=date(2026, 3, 19)).check(today=date(2026, 3, 20))
+    for changes, field in (
+        ({"description": "  "}, "description"),
+        ({"description": "x" * 2001}, "description"),
+        ({"started_on": date(2026, 3, 21)}, "started_on"),
+    ):
+        with pytest.raises(InvalidValue) as refused:
+            _patient_report(**changes).check(today=date(2026, 3, 20))
+        assert refused.value.field == field
+
+
+def test_a_report_is_triaged_once_and_not_an_event_says_why() -> None:
+    report = _patient_report()
+    now = datetime(2026, 3, 21, 9, 0, tzinfo=UTC)
+    with pytest.raises(InvalidValue) as refused:
+        report.close(TriageOutcome.NOT_AN_EVENT, now, "Nurse", note=" ")
+    assert refused.value.field == "note"
+    report.close(TriageOutcome.NOT_AN_EVENT, now, "Nurse", note="Expected bruising")
+    assert (report.triage, report.triaged_by) == (TriageOutcome.NOT_AN_EVENT, "Nurse")
+    with pytest.raises(InvalidValue):
+        report.close(TriageOutcome.ADVERSE_EVENT, now, "Physician")

@@ -56,6 +56,7 @@ class Resource(StrEnum):
     PLAN = "plan"  # the treatment plan, its price and regulatory classification
     CONSENT = "consent"  # the consent document and the patient's signature on it
     ADVERSE_EVENT = "adverse_event"
+    PATIENT_REPORT = "patient_report"  # a problem a patient reported in the portal; its triage
     REGULATORY_REPORT = "regulatory_report"  # the reports due (RPT-1..3) and their submission
     DEVIATION = "deviation"  # a departure from procedure, recorded by hand
     FOLLOW_UP = "follow_up"  # the schedule, its questionnaires and scores, the recovery plan
@@ -87,6 +88,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PRODUCT: frozenset({R}),
         Resource.TASK: frozenset({R}),
         Resource.ADVERSE_EVENT: frozenset({R}),
+        Resource.PATIENT_REPORT: frozenset({R}),
         # Chases follow-ups (DESIGN.md s.1): reads them, types in answers given by phone.
         Resource.FOLLOW_UP: frozenset({R, U}),
         Resource.PORTAL_LINK: frozenset({C}),
@@ -100,6 +102,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PLAN: frozenset({R, C}),
         Resource.CONSENT: frozenset({R, C, U}),
         Resource.ADVERSE_EVENT: frozenset({R, C}),
+        Resource.PATIENT_REPORT: frozenset({R, U}),  # triages what patients report
         Resource.REGULATORY_REPORT: frozenset({R}),
         Resource.DEVIATION: frozenset({C}),
         Resource.PRODUCT: frozenset({R}),
@@ -132,6 +135,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.CUSTODY_EVENT: frozenset({C}),
         Resource.TASK: frozenset({R}),
         Resource.ADVERSE_EVENT: frozenset({R, C}),
+        Resource.PATIENT_REPORT: frozenset({R, U}),
         # Recovery instructions and calls (DESIGN.md s.1).
         Resource.FOLLOW_UP: frozenset({R, U}),
         Resource.PORTAL_LINK: frozenset({C}),
@@ -152,6 +156,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.RECALL: frozenset({C}),
         Resource.TASK: frozenset({R}),
         Resource.ADVERSE_EVENT: frozenset({R}),
+        Resource.PATIENT_REPORT: frozenset({R}),
         Resource.REGULATORY_REPORT: frozenset({R, U}),
         Resource.DEVIATION: frozenset({C}),
     },
@@ -165,14 +170,15 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
     },
 }
 
-# What a patient may do, and only on their own record (the portal comes with the follow-up
-# issue; the rule is here so every repository already knows how to narrow to one patient).
+# What a patient may do in the portal, and only on their own record: every repository
+# narrows to one patient for them.
 PATIENT_SELF_SERVICE: frozenset[tuple[Action, Resource]] = frozenset(
     {
         (R, Resource.PATIENT),
         (R, Resource.EPISODE),
         (R, Resource.FOLLOW_UP),
         (U, Resource.FOLLOW_UP),  # answers their own questionnaires, acknowledges the plan
+        (C, Resource.PATIENT_REPORT),  # "something worries me"
     }
 )
 

@@ -26,16 +26,25 @@ class Clinic:
     name: str
     time_zone: str
     created_at: datetime
+    phone: str | None = None  # what the portal tells a patient with a problem to call
 
     @classmethod
-    def create(cls, *, id: UUID, name: str, time_zone: str, now: datetime) -> Clinic:
+    def create(
+        cls, *, id: UUID, name: str, time_zone: str, now: datetime, phone: str | None = None
+    ) -> Clinic:
         if not name.strip():
             raise InvalidValue("name", "a clinic needs a name")
         try:
             ZoneInfo(time_zone)
         except (ZoneInfoNotFoundError, ValueError):
             raise InvalidValue("time_zone", f"{time_zone!r} is not an IANA time zone") from None
-        return cls(id=id, name=name.strip(), time_zone=time_zone, created_at=now)
+        phone = phone.strip() if phone else None
+        if phone is not None and len(phone) > MAX_PHONE_LENGTH:
+            raise InvalidValue("phone", f"at most {MAX_PHONE_LENGTH} characters")
+        return cls(id=id, name=name.strip(), time_zone=time_zone, created_at=now, phone=phone)
+
+
+MAX_PHONE_LENGTH = 40
 
 
 # What a correction of a patient record may change; the clinic and MRN identify the record.

@@ -149,6 +149,79 @@ class AdverseEvent:
             raise InvalidValue("seriousness", "a fatal outcome is serious (death)")
 
 
+class ConcernLevel(StrEnum):
+    """How much a problem troubles the patient, in their words (the portal's three buttons)."""
+
+    A_LITTLE = "a_little"
+    QUITE_A_LOT = "quite_a_lot"
+    VERY_MUCH = "very_much"
+
+    @property
+    def label(self) -> str:
+        return {
+            ConcernLevel.A_LITTLE: "It bothers me a little",
+            ConcernLevel.QUITE_A_LOT: "It stops me doing some things",
+            ConcernLevel.VERY_MUCH: "It is bad or getting worse",
+        }[self]
+
+
+class TriageOutcome(StrEnum):
+    AWAITING = "awaiting"  # nobody has looked at it yet
+    ADVERSE_EVENT = "adverse_event"  # recorded as an adverse event (AeSource.PATIENT)
+    NOT_AN_EVENT = "not_an_event"  # answered, with a note of why it is not one
+
+
+# What the portal tells a patient before anything else: signs of the catalogue's serious events
+# (AE-5: infection and septic arthritis, discitis, VTE/PE, allergic reaction, nerve injury) that
+# need emergency care now, not a message read on the next working day.
+EMERGENCY_SIGNS = (
+    "trouble breathing, chest pain, or swelling of the face, lips or throat",
+    "fever or chills with a hot, red or swollen injection or harvest site",
+    "a calf that is swollen, warm and painful",
+    "new weakness or numbness in a leg or arm, or loss of bladder or bowel control",
+)
+
+
+@dataclass
+class PatientReport:
+    """A problem the patient reports in the portal ("something worries me"). Staff triage it:
+    either it is recorded as an adverse event, whose reporting clocks then run from the day
+    the patient told the clinic, or it is answered as not one, with a note."""
+
+    id: UUID
+    clinic_id: UUID
+    patient_id: UUID
+    episode_id: UUID
+    reported_at: datetime
+    description: str
+    concern: ConcernLevel
+    started_on: date | None = None
+    triage: TriageOutcome = TriageOutcome.AWAITING
+    triaged_at: datetime | None = None
+    triaged_by: str | None = None
+    triage_note: str = ""
+    adverse_event_id: UUID | None = None
+
+    def check(self, today: date) -> None:
+        if not self.description.strip():
+            raise InvalidValue("description", "tell us what is happening")
+        if len(self.description) > MAX_REPORT_LENGTH:
+            raise InvalidValue("description", f"at most {MAX_REPORT_LENGTH} characters")
+        if self.started_on is not None and self.started_on > today:
+            raise InvalidValue("started_on", "the start cannot be in the future")
+
+    def close(self, outcome: TriageOutcome, now: datetime, by: str, note: str = "") -> None:
+        if self.triage is not TriageOutcome.AWAITING:
+            raise InvalidValue("triage", "this report has already been triaged")
+        if outcome is TriageOutcome.NOT_AN_EVENT and not note.strip():
+            raise InvalidValue("note", "say why it is not an adverse event")
+        self.triage, self.triaged_at, self.triaged_by = outcome, now, by
+        self.triage_note = note.strip()
+
+
+MAX_REPORT_LENGTH = 2000
+
+
 class ReportForm(StrEnum):
     FDA_3500A = "FDA 3500A"
     FDA_3486 = "FDA 3486"

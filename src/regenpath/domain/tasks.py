@@ -18,6 +18,7 @@ class TaskKind(StrEnum):
     SAFETY_SIGNAL = "safety_signal"  # a lot, donor, clinic or practitioner above its baseline
     FOLLOW_UP_CALL = "follow_up_call"  # the reminder ladder's third rung: phone the patient
     FOLLOW_UP_LETTER = "follow_up_letter"  # its last rung: write to the patient
+    PATIENT_REPORT = "patient_report"  # a problem the patient reported in the portal: triage it
 
     @property
     def label(self) -> str:
@@ -42,6 +43,7 @@ class Task:
     status: TaskStatus = TaskStatus.OPEN
     closed_at: datetime | None = None
     visit_id: UUID | None = None  # the follow-up time point a reminder task chases
+    patient_report_id: UUID | None = None  # the patient's report a triage task is about
 
 
 class DeviationKind(StrEnum):

@@ -230,7 +230,8 @@ def demo(
     console.print(table)
     console.print(
         f"{summary.questionnaires} follow-up questionnaires answered; run "
-        "`regenpath worker --once` to send the reminders now due."
+        "`regenpath worker --once` to send the reminders now due. "
+        f"{summary.patient_reports} problems reported in the portal await triage."
     )
     if portal_demo is not None:
         patient, visit, link = portal_demo
@@ -245,6 +246,9 @@ def demo(
 def clinic_create(
     name: Annotated[str, typer.Argument(help="The clinic's name.")],
     time_zone: Annotated[str, typer.Option(help="IANA time zone of the clinic.")] = "UTC",
+    phone: Annotated[
+        str | None, typer.Option(help="The number the portal tells patients with a problem.")
+    ] = None,
 ) -> None:
     """Create a clinic (the operator's job: no clinic role may create another clinic)."""
     application = bootstrap()
@@ -255,6 +259,7 @@ def clinic_create(
             application.new_id,
             name=name,
             time_zone=time_zone,
+            phone=phone,
         )
     finally:
         application.dispose()

@@ -12,9 +12,17 @@ from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 
 
 def create_clinic(
-    uow: UnitOfWork, clock: Clock, new_id: IdFactory, *, name: str, time_zone: str
+    uow: UnitOfWork,
+    clock: Clock,
+    new_id: IdFactory,
+    *,
+    name: str,
+    time_zone: str,
+    phone: str | None = None,
 ) -> Clinic:
-    clinic = Clinic.create(id=new_id(), name=name, time_zone=time_zone, now=clock.now())
+    clinic = Clinic.create(
+        id=new_id(), name=name, time_zone=time_zone, now=clock.now(), phone=phone
+    )
     with uow:
         uow.clinics.add(clinic)
         uow.commit()

@@ -26,7 +26,7 @@ from regenpath.services import clinics, episodes, identity, patients, products, 
 from regenpath.services.demo_evaluation import DemoEvaluations
 from regenpath.services.demo_followup import seed_follow_up_history
 from regenpath.services.demo_products import DemoStaff, ProductSteps, recall_a_donation, seed_donors
-from regenpath.services.demo_safety import DemoSafety, submit_reports
+from regenpath.services.demo_safety import DemoSafety, patients_report_problems, submit_reports
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import PasswordHasher, UnitOfWork
 
@@ -152,6 +152,7 @@ class DemoSummary:
     recall_tasks: int = 0
     overdue_reports: int = 0
     questionnaires: int = 0
+    patient_reports: int = 0
     users: list[UserAccount] = field(default_factory=list)
 
 
@@ -219,11 +220,13 @@ def seed_demo(
         return uuid.UUID(int=rng.getrandbits(128), version=4)
 
     summary = DemoSummary()
-    for name, zone in (
-        ("Riverside Spine & Joint Clinic", "America/Chicago"),
-        ("Harbour Orthobiologics", "America/Los_Angeles"),
+    for name, zone, phone in (  # 555-01xx: numbers reserved for fiction
+        ("Riverside Spine & Joint Clinic", "America/Chicago", "+1 312 555 0142"),
+        ("Harbour Orthobiologics", "America/Los_Angeles", "+1 415 555 0187"),
     ):
-        summary.clinics.append(clinics.create_clinic(uow, clock, new_id, name=name, time_zone=zone))
+        summary.clinics.append(
+            clinics.create_clinic(uow, clock, new_id, name=name, time_zone=zone, phone=phone)
+        )
 
     physicians: dict[UUID, StaffMember] = {}
     for clinic in summary.clinics:
@@ -292,6 +295,7 @@ def seed_demo(
     summary.overdue_reports = submit_reports(uow, clock, staff_of, as_of)
     if instruments is not None:
         summary.questionnaires = seed_follow_up_history(uow, new_id, instruments, rng, as_of)
+    summary.patient_reports = patients_report_problems(uow, clock, new_id, as_of)
     return summary
 
 

@@ -11,10 +11,41 @@ from uuid import UUID
 
 from regenpath.domain.access import Role
 from regenpath.domain.episodes import Episode
-from regenpath.domain.safety import AeCatalogue, AeOutcome, Relatedness, ReportStatus, Seriousness
+from regenpath.domain.pathway import Stage
+from regenpath.domain.safety import (
+    AeCatalogue,
+    AeOutcome,
+    ConcernLevel,
+    Relatedness,
+    ReportStatus,
+    Seriousness,
+)
 from regenpath.services import products, safety
 from regenpath.services.demo_products import DemoStaff, MovableClock
-from regenpath.services.ports import IdFactory, UnitOfWork
+from regenpath.services.ports import EpisodeQuery, IdFactory, UnitOfWork
+
+# What patients write in the portal's "something worries me", one per clinic, for triage.
+PATIENT_WORDS = (
+    (
+        "My knee has been more swollen and warm since Saturday. No fever. Is this normal?",
+        ConcernLevel.QUITE_A_LOT,
+    ),
+    ("Aching where the marrow was taken, worse at night.", ConcernLevel.A_LITTLE),
+)
+
+
+def patients_report_problems(
+    uow: UnitOfWork, clock: MovableClock, new_id: IdFactory, as_of: date
+) -> int:
+    """One report awaiting triage in each clinic, from a patient in follow-up."""
+    with uow:
+        found = uow.episodes.find(EpisodeQuery(stage=Stage.FOLLOW_UP, limit=200)).items
+    first_of_clinic = {s.episode.clinic_id: s.episode for s in reversed(found)}
+    for (words, concern), episode in zip(PATIENT_WORDS, first_of_clinic.values(), strict=False):
+        command = safety.ReportProblem(episode.id, words, concern, as_of - timedelta(days=2))
+        safety.report_problem(uow, clock, new_id, episode.patient_id, command)
+    return min(len(PATIENT_WORDS), len(first_of_clinic))
+
 
 # One profile per CTCAE grade (AE-1), as clinics see them after orthobiologic injections.
 PROFILES: dict[int, tuple[str, frozenset[Seriousness], AeOutcome, Relatedness]] = {

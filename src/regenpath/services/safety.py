@@ -18,10 +18,13 @@ from regenpath.domain.safety import (
     AeCatalogue,
     AeOutcome,
     AeSource,
+    ConcernLevel,
+    PatientReport,
     RegulatoryReport,
     Relatedness,
     ReportStatus,
     Seriousness,
+    TriageOutcome,
     deviation_report_due,
     open_report,
     reports_due,
@@ -54,6 +57,7 @@ class RecordAdverseEvent:
     unexpected: bool = False
     resolved_on: date | None = None
     source: AeSource = AeSource.STAFF
+    patient_report_id: UUID | None = None  # the patient's portal report this records
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,8 @@ def record_adverse_event(
         first_consent = min(
             [*signed, *([episode.consented_at] if episode.consented_at else [])], default=None
         )
+        reported = _patient_report(uow, command, episode.id)
+        discovered_at = reported.reported_at if reported is not None else clock.now()
         event = AdverseEvent(
             id=new_id(),
             clinic_id=episode.clinic_id,
@@ -94,7 +100,7 @@ def record_adverse_event(
             grade=command.grade,
             seriousness=command.seriousness,
             outcome=command.outcome,
-            discovered_at=clock.now(),
+            discovered_at=discovered_at,
             recorded_by=staff.display_name,
             description=command.description.strip(),
             related_harvest=command.related_harvest,
@@ -103,9 +109,10 @@ def record_adverse_event(
             unexpected=command.unexpected,
             resolved_on=command.resolved_on,
             product_ids=tuple(c.product_id for c in episode.cycles if c.product_id),
-            source=command.source,
+            source=AeSource.PATIENT if reported is not None else command.source,
         )
         event.check(first_consent.date() if first_consent else None, today)
+        discovered_on = clinic_day(uow, episode.clinic_id, discovered_at)
         plan = uow.evaluations.latest_plan(episode.id)
         under_ind = plan is not None and bool(plan.ind_number)
         reports = [
@@ -118,9 +125,14 @@ def record_adverse_event(
                 opened_at=clock.now(),
                 episode_id=episode.id,
             )
-            for due in reports_due(event, today, under_ind)
+            for due in reports_due(event, discovered_on, under_ind)
         ]
         uow.safety.add_event(event)
+        if reported is not None:
+            reported.close(TriageOutcome.ADVERSE_EVENT, clock.now(), staff.display_name)
+            reported.adverse_event_id = event.id
+            uow.safety.save_patient_report(reported)
+            uow.tasks.close_for_patient_report(reported.id, clock.now())
         flagged = flagged_products(uow.safety.events(catalogue))
         _open_signal_tasks(
             uow, clock, new_id, signals(uow.safety.administrations(), flagged, cusum)
@@ -147,6 +159,128 @@ def record_adverse_event(
         )
         uow.commit()
     return AdverseEventRecorded(event, reports)
+
+
+def _patient_report(
+    uow: UnitOfWork, command: RecordAdverseEvent, episode_id: UUID
+) -> PatientReport | None:
+    """The patient's report an adverse event records, refused unless it is this episode's
+    and still awaiting triage."""
+    if command.patient_report_id is None:
+        return None
+    reported = uow.safety.get_patient_report(command.patient_report_id)
+    if reported is None or reported.episode_id != episode_id:
+        raise InvalidReference("patient_report_id", "no such report of this episode's patient")
+    if reported.triage is not TriageOutcome.AWAITING:
+        raise InvalidValue("patient_report_id", "this report has already been triaged")
+    return reported
+
+
+# -- what patients report in the portal -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportProblem:
+    episode_id: UUID
+    description: str
+    concern: ConcernLevel
+    started_on: date | None = None
+
+
+def report_problem(
+    uow: UnitOfWork, clock: Clock, new_id: IdFactory, patient_id: UUID, command: ReportProblem
+) -> PatientReport:
+    """A patient's "something worries me", stored with a triage task for the clinic's staff
+    in the same transaction, so no report waits unseen."""
+    now = clock.now()
+    with uow:
+        episode = uow.episodes.get(command.episode_id)
+        if episode is None or episode.patient_id != patient_id:
+            raise NotFound("episode", command.episode_id)
+        report = PatientReport(
+            id=new_id(),
+            clinic_id=episode.clinic_id,
+            patient_id=patient_id,
+            episode_id=episode.id,
+            reported_at=now,
+            description=command.description.strip(),
+            concern=command.concern,
+            started_on=command.started_on,
+        )
+        report.check(clinic_day(uow, episode.clinic_id, now))
+        uow.safety.add_patient_report(report)
+        uow.tasks.add(
+            Task(
+                id=new_id(),
+                clinic_id=episode.clinic_id,
+                kind=TaskKind.PATIENT_REPORT,
+                title="Patient-reported problem: triage",
+                reason=f"{report.concern.label}: {report.description[:200]}",
+                opened_at=now,
+                patient_id=patient_id,
+                patient_report_id=report.id,
+            )
+        )
+        record(uow, clock, AuditAction.CREATE, "patient_report", report.id, episode.clinic_id)
+        uow.commit()
+    return report
+
+
+def patient_reports(
+    uow: UnitOfWork,
+    clock: Clock,
+    triage: TriageOutcome | None = TriageOutcome.AWAITING,
+    episode_id: UUID | None = None,
+) -> list[PatientReport]:
+    """Patients' reports (by default those awaiting triage, oldest first); audited."""
+    with uow:
+        found = uow.safety.patient_reports(triage, episode_id)
+        record(
+            uow,
+            clock,
+            AuditAction.READ,
+            "patient_report",
+            str(episode_id) if episode_id else None,
+            None,
+            detail=f"{len(found)} reports",
+        )
+        uow.commit()
+    return found
+
+
+def get_patient_report(uow: UnitOfWork, clock: Clock, report_id: UUID) -> PatientReport:
+    with uow:
+        report = uow.safety.get_patient_report(report_id)
+        if report is None:
+            raise NotFound("patient report", report_id)
+        record(uow, clock, AuditAction.READ, "patient_report", report.id, report.clinic_id)
+        uow.commit()
+    return report
+
+
+def dismiss_patient_report(
+    uow: UnitOfWork, clock: Clock, staff: StaffMember, report_id: UUID, note: str
+) -> PatientReport:
+    """Triage a report as not an adverse event, with the note of why (the patient's words
+    stay on record either way)."""
+    with uow:
+        report = uow.safety.get_patient_report(report_id)
+        if report is None:
+            raise NotFound("patient report", report_id)
+        report.close(TriageOutcome.NOT_AN_EVENT, clock.now(), staff.display_name, note)
+        uow.safety.save_patient_report(report)
+        uow.tasks.close_for_patient_report(report.id, clock.now())
+        record(
+            uow,
+            clock,
+            AuditAction.UPDATE,
+            "patient_report",
+            report.id,
+            report.clinic_id,
+            detail="not an adverse event",
+        )
+        uow.commit()
+    return report
 
 
 def flagged_products(events: Sequence[AdverseEvent]) -> set[UUID]:

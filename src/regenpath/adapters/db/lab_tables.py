@@ -159,6 +159,7 @@ class TaskRow(Base):
     status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus))
     closed_at: Mapped[datetime | None]
     visit_id: Mapped[UUID | None] = mapped_column(ForeignKey("follow_up_visits.id"))
+    patient_report_id: Mapped[UUID | None] = mapped_column(ForeignKey("patient_reports.id"))
 
 
 class DeviationRow(Base):

@@ -319,11 +319,16 @@ class SqlTaskRepository(_Scoped):
 
     def close_for_visit(self, visit_id: UUID, now: datetime) -> int:
         """Close the reminder tasks still open for a time point; how many were open."""
+        return self._close_open(TaskRow.visit_id == visit_id, now)
+
+    def close_for_patient_report(self, report_id: UUID, now: datetime) -> int:
+        """Close the triage task of a patient's report once it is triaged."""
+        return self._close_open(TaskRow.patient_report_id == report_id, now)
+
+    def _close_open(self, about: Any, now: datetime) -> int:
         rows = self.session.scalars(
             self._in_scope(
-                select(TaskRow).where(
-                    TaskRow.visit_id == visit_id, TaskRow.status == TaskStatus.OPEN
-                ),
+                select(TaskRow).where(about, TaskRow.status == TaskStatus.OPEN),
                 TaskRow.clinic_id,
             )
         ).all()

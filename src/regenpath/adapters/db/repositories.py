@@ -69,6 +69,7 @@ class SqlClinicRepository(_Scoped):
                 name=clinic.name,
                 time_zone=clinic.time_zone,
                 created_at=clinic.created_at,
+                phone=clinic.phone,
             )
         )
 
@@ -346,7 +347,13 @@ def _editable_patient_values(patient: Patient) -> dict[str, Any]:
 
 
 def _clinic(row: ClinicRow) -> Clinic:
-    return Clinic(id=row.id, name=row.name, time_zone=row.time_zone, created_at=row.created_at)
+    return Clinic(
+        id=row.id,
+        name=row.name,
+        time_zone=row.time_zone,
+        created_at=row.created_at,
+        phone=row.phone,
+    )
 
 
 def _patient(row: PatientRow) -> Patient:

@@ -18,11 +18,14 @@ from regenpath.domain.safety import (
     AeCatalogue,
     AeOutcome,
     AeSource,
+    ConcernLevel,
+    PatientReport,
     RegulatoryReport,
     Relatedness,
     ReportForm,
     ReportStatus,
     Seriousness,
+    TriageOutcome,
 )
 from regenpath.domain.signals import Administration
 
@@ -67,6 +70,33 @@ class RegulatoryReportRow(Base):
     status: Mapped[ReportStatus] = mapped_column(str_enum(ReportStatus))
     submitted_on: Mapped[date | None]
     reference: Mapped[str | None] = mapped_column(String(200))
+
+
+class PatientReportRow(Base):
+    """A problem a patient reported in the portal, and how staff triaged it."""
+
+    __tablename__ = "patient_reports"
+
+    id: Mapped[UUID] = mapped_column(primary_key=True)
+    clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"), index=True)
+    patient_id: Mapped[UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    episode_id: Mapped[UUID] = mapped_column(ForeignKey("episodes.id"))
+    reported_at: Mapped[datetime]
+    description: Mapped[str] = mapped_column(Text)
+    concern: Mapped[ConcernLevel] = mapped_column(str_enum(ConcernLevel))
+    started_on: Mapped[date | None]
+    triage: Mapped[TriageOutcome] = mapped_column(str_enum(TriageOutcome), index=True)
+    triaged_at: Mapped[datetime | None]
+    triaged_by: Mapped[str | None] = mapped_column(String(200))
+    triage_note: Mapped[str] = mapped_column(Text)
+    adverse_event_id: Mapped[UUID | None] = mapped_column(ForeignKey("adverse_events.id"))
+
+
+PATIENT_REPORT_FIELDS = tuple(PatientReport.__dataclass_fields__)
+
+
+def _patient_report(row: PatientReportRow) -> PatientReport:
+    return PatientReport(**{name: getattr(row, name) for name in PATIENT_REPORT_FIELDS})
 
 
 def _event(row: AdverseEventRow, catalogue: AeCatalogue) -> AdverseEvent:
@@ -169,6 +199,41 @@ class SqlSafetyRepository(_Scoped):
             )
         )
         return [_report(row) for row in rows]
+
+    def add_patient_report(self, report: PatientReport) -> None:
+        self.session.add(PatientReportRow(**{n: getattr(report, n) for n in PATIENT_REPORT_FIELDS}))
+        self.session.flush()
+
+    def save_patient_report(self, report: PatientReport) -> None:
+        row = self.session.get(PatientReportRow, report.id)
+        assert row is not None, "a report is saved after it was added"
+        for name in ("triage", "triaged_at", "triaged_by", "triage_note", "adverse_event_id"):
+            setattr(row, name, getattr(report, name))
+        self.session.flush()
+
+    def patient_reports(
+        self, triage: TriageOutcome | None = None, episode_id: UUID | None = None
+    ) -> list[PatientReport]:
+        statement = select(PatientReportRow)
+        if triage is not None:
+            statement = statement.where(PatientReportRow.triage == triage)
+        if episode_id is not None:
+            statement = statement.where(PatientReportRow.episode_id == episode_id)
+        rows = self.session.scalars(
+            self._in_scope(statement, PatientReportRow.clinic_id).order_by(
+                PatientReportRow.reported_at, PatientReportRow.id
+            )
+        )
+        return [_patient_report(row) for row in rows]
+
+    def get_patient_report(self, report_id: UUID) -> PatientReport | None:
+        row = self.session.scalar(
+            self._in_scope(
+                select(PatientReportRow).where(PatientReportRow.id == report_id),
+                PatientReportRow.clinic_id,
+            )
+        )
+        return _patient_report(row) if row is not None else None
 
     def administrations(self) -> list[Administration]:
         return administrations(self.session, self._in_scope)

@@ -59,6 +59,7 @@ class ClinicRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     time_zone: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+    phone: Mapped[str | None] = mapped_column(String(40))
 
 
 class PatientRow(Base):

@@ -12,11 +12,14 @@ from regenpath.domain.safety import (
     AdverseEvent,
     AeOutcome,
     AeSource,
+    ConcernLevel,
+    PatientReport,
     RegulatoryReport,
     Relatedness,
     ReportForm,
     ReportStatus,
     Seriousness,
+    TriageOutcome,
 )
 from regenpath.domain.tasks import DeviationKind
 from regenpath.entrypoints.api.schemas import Out, Strict
@@ -38,12 +41,41 @@ class AdverseEventIn(Strict):
     unexpected: bool = False
     resolved_on: date | None = None
     source: AeSource = AeSource.STAFF
+    patient_report_id: UUID | None = Field(
+        default=None,
+        description="The patient's portal report this records: its triage closes, and the"
+        " reporting clocks count from the day the patient reported it.",
+    )
 
     def command(self, episode_id: UUID) -> RecordAdverseEvent:
         values = self.model_dump()
         return RecordAdverseEvent(
             episode_id=episode_id, **values | {"seriousness": frozenset(self.seriousness)}
         )
+
+
+class PatientReportOut(Out):
+    id: UUID
+    clinic_id: UUID
+    patient_id: UUID
+    episode_id: UUID
+    reported_at: datetime
+    description: str
+    concern: ConcernLevel
+    started_on: date | None
+    triage: TriageOutcome
+    triaged_at: datetime | None
+    triaged_by: str | None
+    triage_note: str
+    adverse_event_id: UUID | None
+
+    @classmethod
+    def of(cls, report: PatientReport) -> PatientReportOut:
+        return cls.model_validate(report)
+
+
+class DismissalIn(Strict):
+    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
 class AdverseEventOut(BaseModel):

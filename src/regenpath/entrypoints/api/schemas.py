@@ -53,6 +53,7 @@ class ClinicOut(Out):
     name: str
     time_zone: str
     created_at: datetime
+    phone: str | None
 
     @classmethod
     def of(cls, clinic: Clinic) -> ClinicOut:

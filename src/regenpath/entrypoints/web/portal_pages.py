@@ -10,6 +10,7 @@ and every read and answer is audited.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from regenpath.domain.access import Action, PatientSession, Resource
 from regenpath.domain.errors import InvalidValue
 from regenpath.domain.followup import VisitStatus
 from regenpath.domain.instruments import Instrument, InstrumentCode
+from regenpath.domain.safety import EMERGENCY_SIGNS, MAX_REPORT_LENGTH, ConcernLevel
 from regenpath.entrypoints.deps import (
     PORTAL_COOKIE,
     AppDep,
@@ -29,13 +31,17 @@ from regenpath.entrypoints.deps import (
 )
 from regenpath.entrypoints.web.followup_charts import score_charts
 from regenpath.entrypoints.web.rendering import page_error, templates
-from regenpath.services import followup, portal
+from regenpath.services import followup, portal, safety
 from regenpath.services.errors import NotAuthenticated
 from regenpath.services.ports import UnitOfWork
+from regenpath.services.safety import ReportProblem
 
 router = APIRouter(include_in_schema=False)
 
 ReadOwnFollowUp = Annotated[UnitOfWork, Depends(PortalAccess(Action.READ, Resource.FOLLOW_UP))]
+ReportOwnProblem = Annotated[
+    UnitOfWork, Depends(PortalAccess(Action.CREATE, Resource.PATIENT_REPORT))
+]
 AnswerOwnFollowUp = Annotated[UnitOfWork, Depends(PortalAccess(Action.UPDATE, Resource.FOLLOW_UP))]
 Patient = Annotated[PatientSession, Depends(signed_in_patient)]
 TOKEN = Annotated[str, Query(min_length=16, max_length=200)]
@@ -77,6 +83,7 @@ def home(
     app: AppDep,
     session: Patient,
     sent: Annotated[str | None, Query(max_length=40)] = None,
+    reported: Annotated[str | None, Query(max_length=5)] = None,
 ) -> Response:
     """Recovery plan, what is due now, what comes next, and the patient's own charts."""
     seen = portal.portal_home(uow, app.clock, app.follow_up, session.patient_id)
@@ -95,7 +102,13 @@ def home(
     return templates.TemplateResponse(
         request,
         "portal/home.html",
-        {"home": seen, "treatments": treatments, "sent": sent, "portal": session},
+        {
+            "home": seen,
+            "treatments": treatments,
+            "sent": sent,
+            "reported": reported is not None,
+            "portal": session,
+        },
     )
 
 
@@ -210,6 +223,65 @@ def complete(
         complete=True,
     )
     return RedirectResponse(f"/portal?sent={code}", status_code=303)
+
+
+def _problem_page(
+    request: Request,
+    uow: UnitOfWork,
+    app: AppDep,
+    session: PatientSession,
+    *,
+    values: dict[str, str] | None = None,
+    error: InvalidValue | None = None,
+) -> Response:
+    seen = portal.portal_home(uow, app.clock, app.follow_up, session.patient_id)
+    return templates.TemplateResponse(
+        request,
+        "portal/problem.html",
+        {
+            "home": seen,
+            "portal": session,
+            "signs": EMERGENCY_SIGNS,
+            "concerns": list(ConcernLevel),
+            "values": values or {},
+            "error": error,
+        },
+        status_code=422 if error is not None else 200,
+    )
+
+
+@router.get("/portal/problem", response_class=HTMLResponse)
+def problem_form(
+    request: Request, uow: ReportOwnProblem, app: AppDep, session: Patient
+) -> Response:
+    """ "Something worries me": emergencies first, then the clinic's number, then a message
+    to the care team, who triage it."""
+    return _problem_page(request, uow, app, session)
+
+
+@router.post("/portal/problem", response_class=HTMLResponse)
+def report_problem(
+    request: Request,
+    uow: ReportOwnProblem,
+    app: AppDep,
+    session: Patient,
+    episode_id: Annotated[UUID, Form()],
+    description: Annotated[str, Form(max_length=MAX_REPORT_LENGTH)] = "",
+    concern: Annotated[ConcernLevel, Form()] = ConcernLevel.A_LITTLE,
+    started_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    values = {"description": description, "concern": concern.value, "started_on": started_on}
+    try:
+        started = date.fromisoformat(started_on) if started_on else None
+    except ValueError:
+        error = InvalidValue("started_on", "give the date as a date")
+        return _problem_page(request, uow, app, session, values=values, error=error)
+    command = ReportProblem(episode_id, description, concern, started)
+    try:
+        safety.report_problem(uow, app.clock, app.new_id, session.patient_id, command)
+    except InvalidValue as error:
+        return _problem_page(request, uow, app, session, values=values, error=error)
+    return RedirectResponse("/portal?reported=1", status_code=303)
 
 
 @router.post("/portal/sign-out")

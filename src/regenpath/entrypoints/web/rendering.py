@@ -46,7 +46,7 @@ templates = Jinja2Templates(
 def page_error(request: Request, status: int, message: str) -> Response:
     """An error as a page, with a way back: the portal's start for a patient."""
     portal = request.url.path.startswith("/portal")
-    context = {"status": status, "message": message, "home": "/portal" if portal else "/"}
+    context = {"status": status, "message": message, "back": "/portal" if portal else "/"}
     name = "portal/error.html" if portal else "error.html"
     return templates.TemplateResponse(request, name, context, status_code=status)
 

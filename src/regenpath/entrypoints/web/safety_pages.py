@@ -3,21 +3,24 @@ officer's dashboard of reports due, and the Form 3500A fields to transcribe."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from regenpath.domain.safety import GRADES, AeOutcome, Relatedness, Seriousness
+from regenpath.domain.safety import GRADES, AeOutcome, Relatedness, Seriousness, TriageOutcome
 from regenpath.domain.tasks import DeviationKind
 from regenpath.entrypoints.api.safety_schemas import AdverseEventIn, DeviationIn, SubmissionIn
 from regenpath.entrypoints.deps import AppDep, signed_in_staff
 from regenpath.entrypoints.web.access import (
     ReadAdverseEvents,
+    ReadPatientReports,
     ReadReports,
     RecordAdverseEvents,
     RecordDeviations,
     SubmitReports,
+    TriagePatientReports,
 )
 from regenpath.entrypoints.web.forms import FormReader, Posted, status_of, submit_form, typed
 from regenpath.entrypoints.web.rendering import clinic_zones, templates
@@ -28,6 +31,7 @@ router = APIRouter(include_in_schema=False)
 
 NOTICES = {
     "deviation": "Deviation recorded.",
+    "dismissed": "The patient's report is answered as not an adverse event.",
     "recorded": "Adverse event recorded.",
     "submitted": "Submission recorded; the report is closed.",
 }
@@ -45,12 +49,14 @@ def _events_page(
 ) -> Response:
     episode = episodes.get_episode(uow, app.clock, episode_id)
     patient = patients.get_patient(uow, app.clock, episode.patient_id)
+    reported = safety.patient_reports(uow, app.clock, TriageOutcome.AWAITING, episode_id)
     return templates.TemplateResponse(
         request,
         "adverse_events.html",
         {
             "e": episode,
             "patient": patient,
+            "reported": reported,
             "zone": clinics.get_clinic(uow, episode.clinic_id).time_zone,
             "events": safety.adverse_events(uow, app.clock, app.ae_catalogue, episode_id),
             "terms": [(t.code, t.label) for t in app.ae_catalogue.terms.values()],
@@ -73,8 +79,46 @@ def adverse_events_page(
     uow: ReadAdverseEvents,
     app: AppDep,
     done: str | None = None,
+    from_report: UUID | None = None,
 ) -> Response:
-    return _events_page(request, uow, app, episode_id, notice=NOTICES.get(done or ""))
+    """The episode's adverse events and the form to record one; ``from_report`` fills the
+    form from a patient's portal report, whose triage the record then closes."""
+    values: dict[str, str | list[str]] = {}
+    if from_report is not None:
+        awaiting = safety.patient_reports(uow, app.clock, TriageOutcome.AWAITING, episode_id)
+        report = next((r for r in awaiting if r.id == from_report), None)
+        if report is not None:
+            values = {
+                "patient_report_id": str(report.id),
+                "onset_on": (report.started_on or report.reported_at.date()).isoformat(),
+                "description": report.description[:4000],
+            }
+    return _events_page(
+        request, uow, app, episode_id, values=values, notice=NOTICES.get(done or "")
+    )
+
+
+@router.get("/patient-reports/{report_id}")
+def patient_report(report_id: UUID, uow: ReadPatientReports, app: AppDep) -> RedirectResponse:
+    """A triage task's link: the report, on its episode's adverse-event page."""
+    report = safety.get_patient_report(uow, app.clock, report_id)
+    return RedirectResponse(f"/episodes/{report.episode_id}/adverse-events#reported", 303)
+
+
+@router.post("/patient-reports/{report_id}/dismissal")
+def dismiss_patient_report(
+    request: Request,
+    report_id: UUID,
+    uow: TriagePatientReports,
+    app: AppDep,
+    episode_id: Annotated[UUID, Form()],
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    """Answer a patient's report as not an adverse event, saying why."""
+    safety.dismiss_patient_report(uow, app.clock, signed_in_staff(request), report_id, note)
+    return RedirectResponse(
+        f"/episodes/{episode_id}/adverse-events?done=dismissed", status_code=303
+    )
 
 
 @router.post("/episodes/{episode_id}/adverse-events", response_class=HTMLResponse)

@@ -7,13 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Request, status
 
-from regenpath.domain.safety import ReportStatus
+from regenpath.domain.safety import ReportStatus, TriageOutcome
 from regenpath.entrypoints.api.access import (
     ReadAdverseEvents,
+    ReadPatientReports,
     ReadReports,
     RecordAdverseEvents,
     RecordDeviations,
     SubmitReports,
+    TriagePatientReports,
 )
 from regenpath.entrypoints.api.safety_schemas import (
     AdverseEventIn,
@@ -21,6 +23,8 @@ from regenpath.entrypoints.api.safety_schemas import (
     BoardOut,
     DeviationIn,
     DeviationOut,
+    DismissalIn,
+    PatientReportOut,
     RecordedOut,
     ReportOut,
     SubmissionIn,
@@ -64,6 +68,34 @@ def list_adverse_events(
 ) -> list[AdverseEventOut]:
     found = safety.adverse_events(uow, app.clock, app.ae_catalogue, episode_id)
     return [AdverseEventOut.of(event) for event in found]
+
+
+@router.get("/patient-reports")
+def list_patient_reports(
+    uow: ReadPatientReports,
+    app: AppDep,
+    triage: TriageOutcome | None = TriageOutcome.AWAITING,
+    episode_id: UUID | None = None,
+) -> list[PatientReportOut]:
+    """Problems patients reported in the portal; by default those awaiting triage."""
+    found = safety.patient_reports(uow, app.clock, triage, episode_id)
+    return [PatientReportOut.of(report) for report in found]
+
+
+@router.post("/patient-reports/{report_id}/dismissal")
+def dismiss_patient_report(
+    report_id: UUID,
+    body: DismissalIn,
+    uow: TriagePatientReports,
+    request: Request,
+    app: AppDep,
+) -> PatientReportOut:
+    """Triage a report as not an adverse event, saying why. To record one instead, post the
+    adverse event with its ``patient_report_id``."""
+    closed = safety.dismiss_patient_report(
+        uow, app.clock, signed_in_staff(request), report_id, body.note
+    )
+    return PatientReportOut.of(closed)
 
 
 @router.get("/reports")
