@@ -10,6 +10,7 @@ from uuid import UUID
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from regenpath.adapters.analytics import OutcomeData
 from regenpath.adapters.db.engine import build_engine, build_session_factory
 from regenpath.adapters.db.uow import SqlUnitOfWork
 from regenpath.adapters.notify.smtp import SmtpMailer
@@ -119,6 +120,11 @@ class Application:
                 for product_type, hours in self.settings.product_max_hold_hours.items()
             },
         )
+
+    def outcome_data(self) -> OutcomeData:
+        """The live database, attached read-only by DuckDB for the outcome report; the caller
+        closes it."""
+        return OutcomeData.live(self.settings.database_url)
 
     def dispose(self) -> None:
         self.engine.dispose()

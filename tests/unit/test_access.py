@@ -33,10 +33,11 @@ def test_every_role_has_a_row_in_the_permission_table() -> None:
     assert set(STAGE_ROLES) == set(Stage)
 
 
-def test_the_registry_analyst_sees_only_de_identified_counts() -> None:
+def test_the_registry_analyst_sees_only_de_identified_aggregates() -> None:
+    aggregates = {Resource.CLINIC, Resource.STAGE_COUNTS, Resource.OUTCOME_REPORT}
     for resource in Resource:
         allowed = is_permitted(Role.REGISTRY_ANALYST, Action.READ, resource)
-        assert allowed == (resource in {Resource.CLINIC, Resource.STAGE_COUNTS, Resource.API_TOKEN})
+        assert allowed == (resource in aggregates | {Resource.API_TOKEN})
 
 
 def test_the_clinic_admin_runs_accounts_and_never_reads_patients() -> None:

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from regenpath.adapters.charts import Trajectory, trajectory_svg
+from regenpath.adapters.charts import (
+    FlowBox,
+    RateBars,
+    SurvivalCurve,
+    Trajectory,
+    flow_svg,
+    rate_bars_svg,
+    survival_svg,
+    trajectory_svg,
+)
 
 BACK_PAIN = Trajectory(
     title="Back pain",
@@ -43,3 +52,39 @@ def test_without_a_baseline_there_is_no_band_to_draw() -> None:
     )
     texts = "".join(ET.fromstring(trajectory_svg(rmdq)).itertext())
     assert "no important change" not in texts and "check-ins" in texts
+
+
+def test_rate_bars_mark_a_missing_figure_instead_of_drawing_zero() -> None:
+    svg = rate_bars_svg(
+        RateBars(
+            title="Responders",
+            labels=["2 weeks", "24 months"],
+            series=[("worst case", [0.25, None], [0.1, None], [0.5, None])],
+            notes=["due 12", "due 0"],
+        )
+    )
+    texts = "".join(ET.fromstring(svg).itertext())
+    assert "n/a" in texts and "due 0" in texts
+
+
+def test_the_survival_curve_prints_its_band_and_numbers_at_risk() -> None:
+    svg = survival_svg(
+        SurvivalCurve(
+            title="Durability",
+            times=[3.0, 7.5],
+            survival=[0.9, 0.6],
+            lower=[0.7, None],
+            upper=[0.98, None],
+            at_risk_times=[0, 6, 12],
+            at_risk=[20, 14, 3],
+            band="log-log",
+        )
+    )
+    texts = "".join(ET.fromstring(svg).itertext())
+    assert "95 % band (log-log)" in texts and "14" in texts
+
+
+def test_the_flow_shows_each_step_and_why_others_stopped() -> None:
+    svg = flow_svg([FlowBox("referred", 10, ["withdrawn: 2"]), FlowBox("treated", 8, [])])
+    texts = "".join(ET.fromstring(svg).itertext())
+    assert "n = 10" in texts and "withdrawn: 2" in texts

@@ -63,6 +63,7 @@ class Resource(StrEnum):
     PORTAL_LINK = "portal_link"  # a patient's emailed sign-in link to the portal
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
+    OUTCOME_REPORT = "outcome_report"  # the registry's aggregate outcomes, never a person
     USER = "user"
     API_TOKEN = "api_token"  # noqa: S105 -- the user's own tokens, a resource name
 
@@ -74,6 +75,7 @@ R, C, U, T = Action.READ, Action.CREATE, Action.UPDATE, Action.TRANSITION
 _EVERY_ROLE: dict[Resource, frozenset[Action]] = {
     Resource.CLINIC: frozenset({R}),
     Resource.STAGE_COUNTS: frozenset({R}),
+    Resource.OUTCOME_REPORT: frozenset({R}),
     Resource.API_TOKEN: frozenset({R, C, U}),
 }
 

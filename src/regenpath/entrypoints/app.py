@@ -23,6 +23,7 @@ from regenpath.entrypoints.api.routers import (
     eligibility,
     episodes,
     followup,
+    outcomes,
     patients,
     products,
     safety,
@@ -41,6 +42,7 @@ from regenpath.entrypoints.web import (
     consent_pages,
     evaluation_pages,
     followup_pages,
+    outcome_pages,
     oversight_pages,
     pages,
     portal_pages,
@@ -90,6 +92,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     api.include_router(consent.router)
     api.include_router(safety.router)
     api.include_router(followup.router)
+    api.include_router(outcomes.router)
     app.include_router(api)
 
     @app.exception_handler(LoginRequired)
@@ -123,6 +126,7 @@ def create_app(application: Application | None = None) -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     app.include_router(account_pages.router)
+    app.include_router(outcome_pages.router)
     app.include_router(oversight_pages.router)
     app.include_router(pages.router)
     app.include_router(product_pages.router)

@@ -3,6 +3,7 @@ create."""
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 from datetime import UTC, date, datetime
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 from uuid import UUID
 
+import duckdb
 import typer
 from pydantic import ValidationError
 from rich.console import Console
@@ -20,6 +22,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
+from regenpath.adapters.analytics import AnalyticsError, OutcomeData
 from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import AuditEventRow, PatientRow
 from regenpath.adapters.security import Argon2PasswordHasher
@@ -28,10 +31,12 @@ from regenpath.config import get_settings
 from regenpath.domain.access import Role
 from regenpath.domain.errors import DomainError
 from regenpath.domain.patients import Clinic
+from regenpath.entrypoints.outcome_formats import report_csv, report_html, report_json
 from regenpath.services import audit, clinics, identity, portal
 from regenpath.services.demo import demo_password, seed_demo
 from regenpath.services.errors import ServiceError
 from regenpath.services.identity import MAX_TOKEN_DAYS
+from regenpath.services.outcomes import outcome_report
 from regenpath.services.ports import AccessScope
 
 # The demo accounts' passwords are printed for everyone: a costly hash would protect nothing,
@@ -240,6 +245,101 @@ def demo(
             f" {visit.label} check-in is due (the link works once, on a phone too):"
         )
         console.print(link, soft_wrap=True, markup=False)
+
+
+export_app = typer.Typer(help="Exports for analysis.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@app.command()
+def report(
+    output_format: Annotated[
+        str, typer.Option("--format", help="html, json or csv.", case_sensitive=False)
+    ] = "html",
+    output: Annotated[
+        Path | None, typer.Option(help="Write here instead of to the terminal.")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD; default today.")] = None,
+    where: Annotated[
+        list[str] | None,
+        typer.Option(help="A stratum and its value, e.g. cell_source=allogeneic (repeatable)."),
+    ] = None,
+    compare: Annotated[
+        str | None,
+        typer.Option(help="Two values of a stratum, e.g. smoking:never,current."),
+    ] = None,
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(help="Read a Parquet snapshot (regenpath export parquet) instead."),
+    ] = None,
+    band: Annotated[str, typer.Option(help="log-log (default), log or plain.")] = "log-log",
+) -> None:
+    """The registry's outcome report: responders three ways, durability, completeness, flow."""
+    chosen_format = output_format.lower()
+    if chosen_format not in ("html", "json", "csv"):
+        raise CommandFailed(f"--format: {output_format!r} is not html, json or csv")
+    if band not in ("log-log", "log", "plain"):
+        raise CommandFailed(f"--band: {band!r} is not log-log, log or plain")
+    filters = dict(_pair(item, "=", "--where") for item in where or [])
+    compared = None
+    if compare is not None:
+        stratum, values = _pair(compare, ":", "--compare")
+        first, _comma, second = values.partition(",")
+        if not first or not second:
+            raise CommandFailed("--compare: give two values, e.g. smoking:never,current")
+        compared = (stratum, first, second)
+    day = _parse_date(as_of, "--as-of") if as_of else datetime.now(UTC).date()
+    with console.status("Reading the registry"):
+        source = _outcome_source(snapshot)
+        try:
+            found = outcome_report(source, day, filters, compared, band)  # type: ignore[arg-type]
+        except AnalyticsError as error:
+            raise CommandFailed(str(error)) from None
+        finally:
+            source.close()
+    if chosen_format == "json":
+        text = json.dumps(report_json(found), indent=2)
+    elif chosen_format == "csv":
+        text = report_csv(found)
+    else:
+        text = report_html(found)
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"Report written to {output}")
+
+
+@export_app.command("parquet")
+def export_parquet(
+    folder: Annotated[Path, typer.Argument(help="Where to write flow, cohort and visits.")],
+) -> None:
+    """Snapshot the registry's analytic relations as Parquet files, for `regenpath report
+    --snapshot` and for DuckDB, pandas or R."""
+    with console.status("Exporting"):
+        source = _outcome_source(None)
+        try:
+            written = source.export_parquet(folder)
+        finally:
+            source.close()
+    for relation, rows in written.items():
+        console.print(f"{folder / (relation + '.parquet')}: {rows} rows")
+
+
+def _outcome_source(snapshot: Path | None) -> OutcomeData:
+    try:
+        if snapshot is not None:
+            return OutcomeData.snapshot(snapshot)
+        return OutcomeData.live(get_settings().database_url)
+    except (AnalyticsError, duckdb.Error) as error:
+        raise CommandFailed(str(error).splitlines()[0]) from None
+
+
+def _pair(text: str, separator: str, option: str) -> tuple[str, str]:
+    name, found, value = text.partition(separator)
+    if not found or not name or not value:
+        raise CommandFailed(f"{option}: {text!r} is not name{separator}value")
+    return name.strip(), value.strip()
 
 
 @clinic_app.command("create")

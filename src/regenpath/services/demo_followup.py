@@ -18,13 +18,17 @@ from regenpath.domain.instruments import Instrument, InstrumentLibrary
 from regenpath.domain.pathway import Stage
 from regenpath.services.ports import IdFactory, UnitOfWork
 
-RESPONDER, NON_RESPONDER = "responder", "non-responder"
+RESPONDER, FADING, NON_RESPONDER = "responder", "fading responder", "non-responder"
 
 
 def _fraction_left(kind: str, day: int, rng: random.Random) -> float:
-    """What is left of the baseline score ``day`` days after the injection."""
-    if kind == RESPONDER:
+    """What is left of the baseline score ``day`` days after the injection: responders keep
+    their relief, fading responders lose it again over the year after month six (what the
+    durability curve is there to show), non-responders hover around their baseline."""
+    if kind in (RESPONDER, FADING):
         relief = 0.6 * min(1.0, day / 90)  # most of it within three months
+        if kind == FADING and day > 180:
+            relief *= max(0.0, 1 - (day - 180) / 365)
         return max(0.0, 1 - relief + rng.uniform(-0.1, 0.1))
     return max(0.0, 1 + rng.uniform(-0.15, 0.15))
 
@@ -62,7 +66,8 @@ def seed_follow_up_history(
             pain = (
                 baseline.back_pain_nrs or baseline.pain_nrs if baseline is not None else None
             ) or 7
-            kind = RESPONDER if rng.random() < 0.55 else NON_RESPONDER
+            draw = rng.random()
+            kind = RESPONDER if draw < 0.4 else FADING if draw < 0.55 else NON_RESPONDER
             schedule.sort(key=lambda v: v.due_on)
             answered = len(schedule)
             if episode.stage is Stage.LOST_TO_FOLLOW_UP:

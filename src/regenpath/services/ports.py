@@ -6,7 +6,7 @@ repository is built for one :class:`AccessScope`, so no query can reach outside 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from types import TracebackType
@@ -417,6 +417,19 @@ class DeliveryFailure(Exception):
         super().__init__(detail)
         self.permanent = permanent
         self.answered = answered
+
+
+class OutcomeSource(Protocol):
+    """The registry's analytic relations (flow, cohort, visits), read column-wise."""
+
+    def columns(
+        self,
+        relation: str,
+        names: Sequence[str],
+        filters: Mapping[str, str] | None = None,
+        clinic_ids: Collection[UUID] | None = None,
+    ) -> dict[str, Any]: ...
+    def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]: ...
 
 
 class Mailer(Protocol):

@@ -1,0 +1,457 @@
+"""The registry's outcome report: responders at each time point three ways, follow-up
+completeness, the durability of relief, the STROBE flow, and two strata compared.
+
+Every figure is computed from the analytic relations (adapters/analytics.py) as numpy arrays,
+with the methods of regenpath.stats and domain/responders.py (outcomes.md sections 2-4). Not
+yet due is never missing: a time point is due once its window has closed, and patients whose
+window is open are left out of its denominators and counted apart.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import numpy as np
+import numpy.typing as npt
+
+from regenpath import stats
+from regenpath.domain.audit import AuditAction
+from regenpath.domain.responders import (
+    DEFINITIONS,
+    PRIMARY,
+    Proportion,
+    ResponderAnalysis,
+    ResponderDefinition,
+    analyse,
+)
+from regenpath.services.audit import record
+from regenpath.services.ports import Clock, OutcomeSource, UnitOfWork
+
+DAYS_PER_MONTH = 365.25 / 12
+SCORE_OF = {"pain": "baseline_pain", "odi": "baseline_odi", "rmdq": None}
+# Stages in which an episode stopped before a step, in words for the flow's reasons.
+_NOT_EVALUATED = {"referred": "waiting for evaluation", "in_evaluation": "in evaluation"}
+
+
+@dataclass(frozen=True)
+class TimePointOutcome:
+    sequence: int
+    label: str
+    day: int  # the planned day after the injection
+    n_cohort: int  # treated patients in the selection
+    n_replaced: int  # a repeat treatment replaced this time point (FU-4): not missing
+    n_not_yet_due: int  # the window is still open: in no denominator
+    n_due: int
+    n_completed: int
+    completeness: Proportion  # completed / due
+    responders: list[ResponderAnalysis]
+
+
+@dataclass(frozen=True)
+class SurvivalPoint:
+    months: float
+    survival: float
+    lower: float | None
+    upper: float | None
+
+
+@dataclass(frozen=True)
+class Durability:
+    """Time from the injection to the loss of response, among responders (primary definition).
+    Loss is only seen at visits: the curve is no finer than the visit grid."""
+
+    definition: ResponderDefinition
+    n_responders: int
+    n_lost: int
+    curve: list[dict[str, float | int | None]]  # kaplan_meier rows, JSON-ready
+    median_months: float | None
+    median_lower: float | None
+    median_upper: float | None
+    at: list[SurvivalPoint]  # the estimate at 6 and 12 months
+    conf_type: str
+    at_risk: list[tuple[int, int]] = field(default_factory=list)  # (month, still at risk)
+
+
+@dataclass(frozen=True)
+class FlowStep:
+    step: str
+    count: int
+    not_onward: dict[str, int]  # why the others did not reach the next step
+
+
+@dataclass(frozen=True)
+class Comparison:
+    stratum: str
+    first: str
+    second: str
+    time_point: str
+    worst_case: tuple[Proportion, Proportion]
+    difference: tuple[float | None, float | None, float | None]  # Newcombe, first - second
+    logrank_chi2: float | None  # durability of relief, first against second
+    logrank_p: float | None
+
+
+@dataclass(frozen=True)
+class OutcomeReport:
+    as_of: date
+    filters: dict[str, str]
+    n_cohort: int
+    time_points: list[TimePointOutcome]
+    durability: Durability
+    flow: list[FlowStep]
+    strata: dict[str, list[str]]
+    comparison: Comparison | None = None
+    median_potential_follow_up_months: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _time_points(
+    cohort: Mapping[str, Any], visits: Mapping[str, Any], as_of: date
+) -> list[TimePointOutcome]:
+    n_cohort = len(cohort["episode_id"])
+    row_of = {episode: i for i, episode in enumerate(cohort["episode_id"])}
+    due_all = visits["closes_on"].astype("datetime64[D]") < np.datetime64(as_of, "D")
+    found = []
+    for sequence in np.unique(visits["sequence"]):
+        at = visits["sequence"] == sequence
+        rows = np.array([row_of[e] for e in visits["episode_id"][at]], dtype=np.int64)
+        due = due_all[at]
+        completed = visits["completed"][at].astype(bool)
+        analyses = []
+        for definition in DEFINITIONS:
+            column = SCORE_OF[definition.score]
+            if column is None:
+                continue  # no baseline RMDQ is recorded at the evaluation
+            baseline = cohort[column][rows].astype(float)
+            follow_up = np.where(completed, visits[definition.score][at].astype(float), np.nan)
+            analyses.append(analyse(definition, baseline, follow_up, due))
+        n_due = int(due.sum())
+        n_completed = int((completed & due).sum())
+        found.append(
+            TimePointOutcome(
+                sequence=int(sequence),
+                label=str(visits["label"][at][0]),
+                day=int(np.median(visits["day"][at])),
+                n_cohort=n_cohort,
+                n_replaced=n_cohort - len(rows),
+                n_not_yet_due=len(rows) - n_due,
+                n_due=n_due,
+                n_completed=n_completed,
+                completeness=Proportion.of(n_completed, n_due),
+                responders=analyses,
+            )
+        )
+    return found
+
+
+def durability_times(
+    cohort: Mapping[str, Any], visits: Mapping[str, Any], definition: ResponderDefinition
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.str_]]:
+    """Per responder: (days to the loss of response or to the last assessment while still
+    responding, whether the loss was seen, the episode). A responder is a patient who met the
+    definition at a visit; the loss is the first later visit at which they no longer do."""
+    column = SCORE_OF[definition.score]
+    assert column is not None
+    row_of = {episode: i for i, episode in enumerate(cohort["episode_id"])}
+    score = visits[definition.score].astype(float)
+    assessed = visits["completed"].astype(bool) & ~np.isnan(score)
+    episodes = visits["episode_id"][assessed]
+    days = visits["day"][assessed].astype(float)
+    baseline = np.array([cohort[column][row_of[e]] for e in episodes], dtype=float)
+    responds, _evaluable = definition.responds(baseline, score[assessed])
+    order = np.lexsort((days, episodes))
+    episodes, days, responds = episodes[order], days[order], responds[order]
+    if len(episodes) == 0:
+        return np.array([]), np.array([], dtype=bool), np.array([], dtype=str)
+    names, starts, group = np.unique(episodes, return_index=True, return_inverse=True)
+    inf = np.inf
+    first_response = np.minimum.reduceat(np.where(responds, days, inf), starts)
+    after = days > first_response[group]
+    lost = np.minimum.reduceat(np.where(~responds & after, days, inf), starts)
+    still = (days >= first_response[group]) & (days < lost[group])
+    last_responding = np.maximum.reduceat(np.where(still, days, -inf), starts)
+    responder = np.isfinite(first_response)
+    event = np.isfinite(lost[responder])
+    duration = np.where(event, lost[responder], last_responding[responder])
+    return duration, event, names[responder]
+
+
+def _durability(
+    cohort: Mapping[str, Any],
+    visits: Mapping[str, Any],
+    definition: ResponderDefinition,
+    conf_type: stats.ConfType,
+) -> Durability:
+    duration, event, _names = durability_times(cohort, visits, definition)
+    rows: list[dict[str, float | int | None]] = []
+    median: tuple[float | None, float | None, float | None] = (None, None, None)
+    at: list[SurvivalPoint] = []
+    if len(duration):
+        table = stats.kaplan_meier(duration, event, conf_type)
+        rows = [{name: _json_number(row[name]) for name in stats.KM_FIELDS} for row in table]
+        median = stats.median_survival(duration, event, conf_type)
+        at = [_survival_at(table, months) for months in (6, 12)]
+    horizon = int(max(duration.max() / DAYS_PER_MONTH, 12)) if len(duration) else 12
+    at_risk = [
+        (month, int((duration >= month * DAYS_PER_MONTH).sum()))
+        for month in range(0, horizon + 1, 6)
+    ]
+    return Durability(
+        definition=definition,
+        n_responders=len(duration),
+        n_lost=int(event.sum()),
+        curve=rows,
+        median_months=_months(median[0]),
+        median_lower=_months(median[1]),
+        median_upper=_months(median[2]),
+        at=at,
+        conf_type=conf_type,
+        at_risk=at_risk,
+    )
+
+
+def _survival_at(table: npt.NDArray[np.void], months: float) -> SurvivalPoint:
+    """The step function at ``months``: the estimate after the last event time before it."""
+    day = months * DAYS_PER_MONTH
+    before = np.flatnonzero(table["time"] <= day)
+    if len(before) == 0:
+        return SurvivalPoint(months, 1.0, None, None)
+    row = table[before[-1]]
+    return SurvivalPoint(
+        months,
+        float(row["survival"]),
+        _json_number(row["ci_lower"]),
+        _json_number(row["ci_upper"]),
+    )
+
+
+def _json_number(value: Any) -> float | int | None:
+    number = value.item() if hasattr(value, "item") else value
+    if isinstance(number, float) and np.isnan(number):
+        return None
+    return number  # type: ignore[no-any-return]
+
+
+def _months(days: float | None) -> float | None:
+    return None if days is None else round(days / DAYS_PER_MONTH, 1)
+
+
+def _flow(source: OutcomeSource, time_points: list[TimePointOutcome]) -> list[FlowStep]:
+    """STROBE 13a/13b: the numbers at each step and why the others did not go on."""
+    flow = source.columns("flow", ["episode_id", "stage", "evaluated", "eligible", "treated"])
+    stage = flow["stage"].astype(str)
+    evaluated, eligible, treated = (
+        flow[k].astype(bool) for k in ("evaluated", "eligible", "treated")
+    )
+
+    def why(mask: npt.NDArray[np.bool_], words: Mapping[str, str]) -> dict[str, int]:
+        return dict(Counter(words.get(s, s.replace("_", " ")) for s in stage[mask]))
+
+    steps = [
+        FlowStep("referred", len(stage), why(~evaluated, _NOT_EVALUATED)),
+        FlowStep(
+            "evaluated",
+            int(evaluated.sum()),
+            why(evaluated & ~eligible, {"in_evaluation": "awaiting the eligibility decision"}),
+        ),
+        FlowStep("eligible", int(eligible.sum()), why(eligible & ~treated, {})),
+        FlowStep("treated", int(treated.sum()), {}),
+    ]
+    for point in time_points:
+        if not (point.n_due or point.n_completed):
+            continue  # nobody has reached it yet: one line in the report, no box
+        primary = next(r for r in point.responders if r.definition == PRIMARY)
+        steps.append(
+            FlowStep(
+                f"followed at {point.label}, {primary.n_evaluable} analysed",
+                point.n_completed,
+                {
+                    "window still open": point.n_not_yet_due,
+                    "missed": point.n_due - point.n_completed,
+                    "replaced by a repeat treatment": point.n_replaced,
+                    "not evaluable (no usable baseline)": primary.n_not_evaluable,
+                },
+            )
+        )
+    return steps
+
+
+COHORT_COLUMNS = ["episode_id", "baseline_pain", "baseline_odi"]
+VISIT_COLUMNS = [
+    "episode_id",
+    "sequence",
+    "label",
+    "day",
+    "closes_on",
+    "completed",
+    "pain",
+    "odi",
+    "rmdq",
+]
+
+
+def read_outcome_report(
+    uow: UnitOfWork,
+    clock: Clock,
+    source: OutcomeSource,
+    as_of: date,
+    filters: Mapping[str, str] | None = None,
+    compare: tuple[str, str, str] | None = None,
+    conf_type: stats.ConfType = "log-log",
+) -> OutcomeReport:
+    """:func:`outcome_report` over the clinics of the reader's scope; the read is audited."""
+    clinic_ids = uow.scope.clinic_ids
+    report = outcome_report(source, as_of, filters, compare, conf_type, clinic_ids)
+    asked = ", ".join(f"{k}={v}" for k, v in sorted((filters or {}).items())) or "everyone"
+    with uow:
+        record(
+            uow,
+            clock,
+            AuditAction.READ,
+            "outcome_report",
+            None,
+            None,
+            detail=f"{asked}; {report.n_cohort} treated"
+            + (f"; compare {compare}" if compare else ""),
+        )
+        uow.commit()
+    return report
+
+
+@dataclass(frozen=True)
+class _InScope:
+    """The source, narrowed to the reader's clinics whatever the caller asks."""
+
+    source: OutcomeSource
+    clinic_ids: Collection[UUID] | None
+
+    def columns(
+        self,
+        relation: str,
+        names: Sequence[str],
+        filters: Mapping[str, str] | None = None,
+        clinic_ids: Collection[UUID] | None = None,
+    ) -> dict[str, Any]:
+        return self.source.columns(relation, names, filters, self.clinic_ids)
+
+    def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]:
+        return self.source.strata_values(self.clinic_ids)
+
+
+def outcome_report(
+    source: OutcomeSource,
+    as_of: date,
+    filters: Mapping[str, str] | None = None,
+    compare: tuple[str, str, str] | None = None,
+    conf_type: stats.ConfType = "log-log",
+    clinic_ids: Collection[UUID] | None = None,
+) -> OutcomeReport:
+    """The report for the selection ``filters`` (stratum -> value) as of ``as_of``, over the
+    clinics ``clinic_ids`` (None: all, for the operator's command line); ``compare`` =
+    (stratum, first value, second value) adds the two compared."""
+    source = _InScope(source, clinic_ids)
+    chosen = dict(filters or {})
+    cohort = source.columns("cohort", COHORT_COLUMNS, chosen)
+    visits = source.columns("visits", VISIT_COLUMNS, chosen)
+    time_points = _time_points(cohort, visits, as_of)
+    last_seen = _potential_follow_up(
+        source.columns("cohort", ["episode_id", "stage", "injected_on"], chosen),
+        source.columns("visits", ["episode_id", "day", "completed"], chosen),
+        as_of,
+    )
+    report = OutcomeReport(
+        as_of=as_of,
+        filters=chosen,
+        n_cohort=len(cohort["episode_id"]),
+        time_points=time_points,
+        durability=_durability(cohort, visits, PRIMARY, conf_type),
+        flow=_flow(source, time_points),
+        strata=source.strata_values(),
+        median_potential_follow_up_months=last_seen,
+        notes=[
+            f"Primary responder definition: {PRIMARY.title} ({PRIMARY.source}).",
+            "A time point is due once its window has closed; patients whose window is still"
+            " open are in no denominator.",
+            "Worst case counts every due patient without answers as a non-responder; best"
+            " case counts them as responders; complete case leaves them out.",
+            f"Durability bands: {conf_type} (Greenwood); loss of response is seen only at visits.",
+        ],
+    )
+    if compare is not None:
+        report = _with_comparison(source, report, compare, chosen, as_of, conf_type)
+    return report
+
+
+LEFT_FOLLOW_UP = ("lost_to_follow_up", "withdrawn")
+
+
+def _potential_follow_up(
+    cohort: Mapping[str, Any], visits: Mapping[str, Any], as_of: date
+) -> float | None:
+    """Median potential follow-up by reverse Kaplan-Meier (outcomes.md section 4): a patient
+    lost to follow-up (or withdrawn) leaves at their last answered visit, which is the
+    "event"; everyone else is followed up to ``as_of``, a censoring the reverse curve counts."""
+    n = len(cohort["episode_id"])
+    if n == 0:
+        return None
+    injected = cohort["injected_on"].astype("datetime64[D]")
+    until_now = (np.datetime64(as_of, "D") - injected).astype(float)
+    row_of = {episode: i for i, episode in enumerate(cohort["episode_id"])}
+    last_seen = np.zeros(n)
+    answered = visits["completed"].astype(bool)
+    rows = np.array([row_of[e] for e in visits["episode_id"][answered]], dtype=np.int64)
+    np.maximum.at(last_seen, rows, visits["day"][answered].astype(float))
+    left = np.isin(cohort["stage"].astype(str), LEFT_FOLLOW_UP)
+    durations = np.where(left, last_seen, np.maximum(until_now, 0))
+    return _months(stats.reverse_km_median_followup(durations, left))
+
+
+def _with_comparison(
+    source: OutcomeSource,
+    report: OutcomeReport,
+    compare: tuple[str, str, str],
+    chosen: dict[str, str],
+    as_of: date,
+    conf_type: stats.ConfType,
+) -> OutcomeReport:
+    stratum, first, second = compare
+    sides = []
+    for value in (first, second):
+        narrowed = chosen | {stratum: value}
+        cohort = source.columns("cohort", COHORT_COLUMNS, narrowed)
+        visits = source.columns("visits", VISIT_COLUMNS, narrowed)
+        sides.append((cohort, visits, _time_points(cohort, visits, as_of)))
+    # The latest time point both sides have patients due at.
+    common = [
+        (a, b)
+        for a in sides[0][2]
+        for b in sides[1][2]
+        if a.sequence == b.sequence and a.n_due and b.n_due
+    ]
+    worst: tuple[Proportion, Proportion] = (Proportion.of(0, 0), Proportion.of(0, 0))
+    difference: tuple[float | None, float | None, float | None] = (None, None, None)
+    label = "none due on both sides"
+    if common:
+        a, b = common[-1]
+        label = a.label
+        pa = next(r.worst_case for r in a.responders if r.definition == PRIMARY)
+        pb = next(r.worst_case for r in b.responders if r.definition == PRIMARY)
+        worst = (pa, pb)
+        estimate, lower, upper = stats.newcombe_difference(pa.k, pa.n, pb.k, pb.n)
+        difference = (float(estimate), float(lower), float(upper))
+    chi2 = p = None
+    durations = [durability_times(c, v, PRIMARY) for c, v, _t in sides]
+    if all(len(d[0]) for d in durations) and any(d[1].any() for d in durations):
+        result = stats.logrank_test(
+            np.concatenate([d[0] for d in durations]),
+            np.concatenate([d[1] for d in durations]),
+            np.repeat([first, second], [len(d[0]) for d in durations]),
+        )
+        chi2, p = result.chi2, result.p
+    comparison = Comparison(stratum, first, second, label, worst, difference, chi2, p)
+    return OutcomeReport(**{**report.__dict__, "comparison": comparison})
