@@ -122,8 +122,10 @@ class Application:
         )
 
     def outcome_data(self) -> OutcomeData:
-        """The live database, attached read-only by DuckDB for the outcome report; the caller
-        closes it."""
+        """What the outcome report reads: the configured snapshot, else the live database
+        attached read-only by DuckDB; the caller closes it."""
+        if self.settings.registry_snapshot is not None:
+            return OutcomeData.snapshot(self.settings.registry_snapshot)
         return OutcomeData.live(self.settings.database_url)
 
     def dispose(self) -> None:

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     worker_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often `regenpath worker` looks for due work."
     )
+    registry_snapshot: Path | None = Field(
+        default=None,
+        description="A Parquet snapshot (regenpath export parquet, or the synthetic registry "
+        "of regenpath demo --episodes) the outcome report reads instead of the live database.",
+    )
     sql_echo: bool = Field(default=False, description="Log every SQL statement (debugging).")
     secret_key: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET_KEY),

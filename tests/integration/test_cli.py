@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -46,11 +47,22 @@ def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
 
 
 def test_the_demo_fills_an_empty_database_and_refuses_a_full_one(
-    application: Application, database_url: str
+    application: Application, database_url: str, tmp_path: Path
 ) -> None:
-    first = regenpath("demo", "--patients", "30", "--as-of", "2026-06-30", database=database_url)
+    registry = tmp_path / "registry"
+    first = regenpath(
+        "demo", "--patients", "30", "--as-of", "2026-06-30", "--episodes", "2500",
+        "--registry", str(registry), database=database_url,
+    )  # fmt: skip
     assert first.returncode == 0, first.stderr
     assert "30 patients in 2 clinics" in first.stdout
+    assert "Registry of 2,500 episodes" in first.stdout
+    report = regenpath(
+        "report", "--snapshot", str(registry), "--format", "json", "--as-of", "2026-06-30",
+        database=database_url,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    assert len(json.loads(report.stdout)["strata"]["clinic"]) == 5  # 2 demo, 3 partners
     assert len(summary_of(application)) == 30
     again = regenpath("demo", "--patients", "30", database=database_url)
     assert again.returncode == 1

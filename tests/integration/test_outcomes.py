@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import zipfile
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,18 +17,21 @@ import pytest
 from fastapi.testclient import TestClient
 
 from regenpath.adapters.analytics import AnalyticsError, OutcomeData
+from regenpath.bootstrap import Application
 from regenpath.domain.access import Role
+from regenpath.entrypoints.app import create_app
 from regenpath.services.outcomes import OutcomeReport, outcome_report
 from tests.integration.pathway import bedside_check, inject, new_episode, walk
 from tests.integration.test_api_followup import answer, follow_up
 from tests.integration.test_cli import regenpath
+from tests.integration.test_prescreen import ANSWERS
 from tests.support import TestClock
 
 RMDQ_NONE = {str(n): 0 for n in range(1, 25)}
 
 
-def treat(client: TestClient, mrn: str) -> dict[str, Any]:
-    patient, episode = new_episode(client, mrn, "Registry", mrn, "1961-04-02")
+def treat(client: TestClient, mrn: str, born: str = "1961-04-02") -> dict[str, Any]:
+    patient, episode = new_episode(client, mrn, "Registry", mrn, born)
     released = walk(client, episode, until="released")
     bedside_check(client, released, patient)
     assert inject(client, released).status_code == 201
@@ -99,7 +103,7 @@ def test_the_report_reads_the_live_database(
         written = source.export_parquet(tmp_path / "snapshot")
     finally:
         source.close()
-    assert written == {"flow": 4, "cohort": 3, "visits": 27}
+    assert written == {"flow": 4, "cohort": 3, "visits": 27, "events": 0}
     snapshot = OutcomeData.snapshot(tmp_path / "snapshot")
     try:
         check(outcome_report(snapshot, registry))
@@ -170,3 +174,76 @@ def test_the_command_line_writes_the_same_report(registry: date, database_url: s
     refused = regenpath("report", "--compare", "smoking", database=database_url)
     assert refused.returncode == 1
     assert refused.stderr.startswith("error: --compare: 'smoking' is not name:value")
+
+
+def test_the_de_identified_export_keeps_no_identifier_and_no_date(
+    client: TestClient, database_url: str, tmp_path: Path
+) -> None:
+    """HIPAA Safe Harbor, 45 CFR 164.514(b)(2): names, record numbers and dates go; ages of
+    90 and over are one group; study numbers are drawn per export."""
+    treat(client, "REG-OLD", born="1933-01-15")  # 93 at the injection
+    treat(client, "REG-YOUNG")
+    analyst = client.as_role(Role.REGISTRY_ANALYST)  # type: ignore[attr-defined]
+    response = client.get("/api/v1/exports/deidentified", headers=analyst)
+    assert response.status_code == 200, response.text
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert sorted(archive.namelist()) == ["adverse_events.csv", "patients.csv", "visits.csv"]
+    patients = list(csv.DictReader(io.StringIO(archive.read("patients.csv").decode())))
+    assert sorted(p["age_at_injection"] for p in patients) == ["64", "90 or over"]
+    assert all(re.fullmatch(r"S\d{7}", p["study_id"]) for p in patients)
+    everything = "".join(archive.read(name).decode() for name in archive.namelist())
+    for identifier in ("REG-OLD", "Registry", "1933", "W9999", "Dr. "):
+        assert identifier not in everything
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", everything)  # no date of any kind
+
+    for role in (Role.COORDINATOR, Role.PHYSICIAN):
+        refused = client.get("/api/v1/exports/deidentified", headers=client.as_role(role))  # type: ignore[attr-defined]
+        assert refused.status_code == 403
+
+    result = regenpath(
+        "export", "deidentified", str(tmp_path / "out"), "--format", "parquet",
+        database=database_url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "visits.parquet").is_file()
+
+
+def test_the_pre_screen_and_the_consent_page_say_what_to_expect(
+    registry: date, client: TestClient, application: Application, signed_in
+) -> None:
+    """Three treated spines: too few for any figure, and the pages say so in plain words."""
+    with TestClient(create_app(application), base_url="https://testserver") as visitor:
+        answered = visitor.post("/pre-screen", data=ANSWERS | {"region": "spine"})
+    assert answered.status_code == 200
+    text = answered.text
+    assert "What to expect: this clinic" in text
+    assert 'data-treated="3"' in text and "Fewer than 10 patients like you" in text
+    assert "no anti-inflammatory painkillers (NSAIDs)" in text
+
+    _patient, episode = new_episode(client, "REG-E", "Registry", "E", "1962-02-02")
+    walk(client, episode, until="consented")
+    page = signed_in(Role.PHYSICIAN).get(f"/episodes/{episode['id']}/consent").text
+    assert "Fewer than 10 patients like this patient" in page
+
+
+def test_bad_questions_get_a_clear_4xx_and_an_empty_selection_a_well_formed_report(
+    registry: date, client: TestClient, signed_in
+) -> None:
+    analyst = client.as_role(Role.REGISTRY_ANALYST)  # type: ignore[attr-defined]
+    url = "/api/v1/reports/outcomes"
+    unknown = client.get(url, params={"hair_colour": "red"}, headers=analyst)
+    assert unknown.status_code == 422 and unknown.json()["field"] == "hair_colour"
+    no_such_time = client.get(
+        url,
+        params={"compare_by": "smoking", "first": "never", "second": "current",
+                "time_point": "7 weeks"},
+        headers=analyst,
+    )  # fmt: skip
+    assert no_such_time.status_code == 422 and no_such_time.json()["field"] == "time_point"
+    empty = client.get(url, params={"clinic": "Nowhere Clinic"}, headers=analyst)
+    assert empty.status_code == 200
+    body = empty.json()
+    assert (body["n_cohort"], body["time_points"]) == (0, [])
+    assert body["durability"]["n_responders"] == 0
+    page = signed_in(Role.REGISTRY_ANALYST).get("/reports/outcomes?clinic=Nowhere+Clinic")
+    assert page.status_code == 200 and "No treated patient in this selection." in page.text

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,8 @@ from uuid import UUID
 import duckdb
 import numpy as np
 from sqlalchemy.engine import make_url
+
+from regenpath.domain.responders import AGE_BANDS
 
 # The tables the relations read, and the relations a snapshot holds.
 SOURCE_TABLES = (
@@ -38,8 +40,14 @@ SOURCE_TABLES = (
     "eligibility_decisions",
     "follow_up_visits",
     "questionnaire_responses",
+    "adverse_events",
+    "treatment_plans",
 )
-RELATIONS = ("flow", "cohort", "visits")
+RELATIONS = ("flow", "cohort", "visits", "events")
+
+# Safe Harbor, 45 CFR 164.514(b)(2)(i)(C): "all ages over 89 ... aggregated into a single
+# category of age 90 or older".
+SAFE_HARBOR_AGE = 90
 
 # The strata a report may be cut by, as the cohort's columns (whitelisted: never user SQL).
 STRATA = (
@@ -63,6 +71,10 @@ FROM (
 CREATE OR REPLACE TEMP VIEW latest_assessment AS
 SELECT episode_id, arg_max(CAST(data AS VARCHAR), version) AS data
 FROM src.assessments GROUP BY episode_id;
+
+CREATE OR REPLACE TEMP VIEW latest_plan AS
+SELECT episode_id, arg_max(CAST(data AS VARCHAR), version) AS data
+FROM src.treatment_plans GROUP BY episode_id;
 
 CREATE OR REPLACE TEMP VIEW final_decision AS
 SELECT episode_id, arg_max(final, decided_at) AS final
@@ -93,22 +105,20 @@ SELECT CAST(e.id AS VARCHAR) AS episode_id,
            WHEN p.product_type LIKE '%adipose%' THEN 'autologous adipose'
            ELSE coalesce(p.product_type, 'unknown')
        END AS cell_source,
-       CASE
-           WHEN age < 40 THEN 'under 40'
-           WHEN age < 50 THEN '40-49'
-           WHEN age < 60 THEN '50-59'
-           WHEN age < 70 THEN '60-69'
-           ELSE '70 and over'
-       END AS age_band,
+       {age_bands} AS age_band,
        coalesce(json_extract_string(a.data, '$.smoking'), 'unknown') AS smoking,
        coalesce(r.operator, 'unknown') AS practitioner,
+       age,
+       pt.sex,
        injected_on,
        CASE
            WHEN json_extract_string(a.data, '$.region') = 'spine'
                THEN TRY_CAST(json_extract_string(a.data, '$.back_pain_nrs') AS DOUBLE)
            ELSE TRY_CAST(json_extract_string(a.data, '$.pain_nrs') AS DOUBLE)
        END AS baseline_pain,
-       TRY_CAST(json_extract_string(a.data, '$.odi') AS DOUBLE) AS baseline_odi
+       TRY_CAST(json_extract_string(a.data, '$.odi') AS DOUBLE) AS baseline_odi,
+       TRY_CAST(json_extract_string(pl.data, '$.price') AS DOUBLE) AS price,
+       json_extract_string(pl.data, '$.currency') AS currency
 FROM (
     SELECT i.*, CAST(i.administered_at AS DATE) AS injected_on FROM first_injection i
 ) i
@@ -118,6 +128,7 @@ JOIN src.patients pt ON pt.id = e.patient_id
 LEFT JOIN src.products p ON p.id = i.product_id
 LEFT JOIN src.injection_records r
     ON r.episode_id = i.episode_id AND r.cycle_number = i.cycle_number
+LEFT JOIN latest_plan pl ON pl.episode_id = e.id
 LEFT JOIN latest_assessment a ON a.episode_id = e.id,
 LATERAL (SELECT date_sub('year', pt.birth_date, i.injected_on) AS age);
 
@@ -128,6 +139,8 @@ SELECT CAST(v.episode_id AS VARCHAR) AS episode_id,
        date_diff('day', CAST(i.administered_at AS DATE), v.due_on) AS day,
        v.closes_on,
        v.completed_at IS NOT NULL AS completed,
+       date_diff('day', CAST(i.administered_at AS DATE), CAST(v.completed_at AS DATE))
+           AS answered_day,
        max(CASE r.instrument
            WHEN 'nrs-spine' THEN TRY_CAST(json_extract_string(r.scores, '$.back') AS DOUBLE)
            WHEN 'nrs-joint' THEN TRY_CAST(json_extract_string(r.scores, '$.pain') AS DOUBLE)
@@ -142,7 +155,65 @@ LEFT JOIN src.questionnaire_responses r
     ON r.visit_id = v.id AND r.completed_at IS NOT NULL
 WHERE NOT CAST(v.cancelled AS BOOLEAN)
 GROUP BY ALL;
+
+CREATE OR REPLACE TEMP VIEW events AS
+SELECT CAST(a.episode_id AS VARCHAR) AS episode_id,
+       a.term_code,
+       a.grade,
+       json_array_length(CAST(a.seriousness AS JSON)) > 0 AS serious,
+       a.related_product,
+       a.related_injection,
+       date_diff('day', CAST(i.administered_at AS DATE), a.onset_on) AS onset_day
+FROM src.adverse_events a
+JOIN first_injection i ON i.episode_id = a.episode_id;
 """
+
+
+def write_snapshot(
+    chunks: Iterable[Mapping[str, Mapping[str, np.ndarray[Any, Any]]]], folder: Path
+) -> dict[str, int]:
+    """Relations given as numpy columns, a chunk at a time, written as a Parquet snapshot
+    that :meth:`OutcomeData.snapshot` reads; rows per relation."""
+    connection = duckdb.connect()
+    created: set[str] = set()
+    try:
+        for chunk in chunks:
+            for relation, columns in chunk.items():
+                assert relation in RELATIONS
+                arrays = {name: np.asarray(v) for name, v in columns.items()}
+                # DuckDB takes numpy dates at a finer unit; they are cast back to DATE.
+                dates = {name for name, v in arrays.items() if v.dtype.kind == "M"}
+                # Fixed-width numpy text is handed over as Python strings (DuckDB reads the
+                # 'U' dtype as code points).
+                registered = {
+                    name: v.astype("datetime64[us]")
+                    if name in dates
+                    else v.astype(object)
+                    if v.dtype.kind == "U"
+                    else v
+                    for name, v in arrays.items()
+                }
+                connection.register("chunk", registered)
+                selected = ", ".join(
+                    f"CAST({_identifier(name)} AS DATE) AS {name}" if name in dates else name
+                    for name in arrays
+                )
+                if relation in created:
+                    connection.execute(f"INSERT INTO {relation} SELECT {selected} FROM chunk")
+                else:
+                    connection.execute(f"CREATE TABLE {relation} AS SELECT {selected} FROM chunk")
+                    created.add(relation)
+                connection.unregister("chunk")
+        folder.mkdir(parents=True, exist_ok=True)
+        written = {}
+        for relation in sorted(created):
+            path = folder / f"{relation}.parquet"
+            connection.execute(f"COPY {relation} TO '{_quoted(path)}' (FORMAT parquet)")
+            found = connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
+            written[relation] = int(found[0]) if found else 0
+        return written
+    finally:
+        connection.close()
 
 
 class AnalyticsError(Exception):
@@ -181,7 +252,7 @@ class OutcomeData:
         connection.execute("CREATE SCHEMA src")
         for table in SOURCE_TABLES:
             connection.execute(f"CREATE VIEW src.{table} AS SELECT * FROM {schema}.{table}")
-        connection.execute(_RELATIONS_SQL)
+        connection.execute(_RELATIONS_SQL.replace("{age_bands}", _age_band_sql()))
         return cls(connection)
 
     @classmethod
@@ -207,6 +278,52 @@ class OutcomeData:
                 f"COPY (SELECT * FROM {relation}) TO '{_quoted(path)}' (FORMAT parquet)"
             )
             written[relation] = self.count(relation)
+        return written
+
+    def export_deidentified(
+        self, folder: Path, file_format: str, clinic_ids: Collection[UUID] | None = None
+    ) -> dict[str, int]:
+        """The registry for researchers, de-identified by HIPAA Safe Harbor (45 CFR
+        164.514(b)(2)): a study number drawn at random for this export instead of any record
+        id; no name, contact, MRN, product DIN or practitioner; every date as days from the
+        index injection; ages of 90 and over as one group. regenpath stores no address, so
+        there is no ZIP code to truncate. Returns rows per file."""
+        if file_format not in ("csv", "parquet"):
+            raise AnalyticsError(f"{file_format!r} is not csv or parquet")
+        folder.mkdir(parents=True, exist_ok=True)
+        conditions, parameters = _scope(clinic_ids)
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        self.connection.execute(
+            "CREATE OR REPLACE TEMP TABLE study AS SELECT episode_id, 'S' ||"
+            " lpad(CAST(row_number() OVER (ORDER BY random()) AS VARCHAR), 7, '0') AS study_id"
+            f" FROM cohort{where}",
+            parameters,
+        )
+        queries = {
+            "patients": f"""
+                SELECT s.study_id, c.condition, c.target, c.cell_source, c.clinic, c.sex,
+                       CASE WHEN c.age >= {SAFE_HARBOR_AGE} THEN '{SAFE_HARBOR_AGE} or over'
+                            ELSE CAST(c.age AS VARCHAR) END AS age_at_injection,
+                       c.smoking, c.baseline_pain, c.baseline_odi
+                FROM cohort c JOIN study s USING (episode_id) ORDER BY s.study_id""",
+            "visits": """
+                SELECT s.study_id, v.label AS time_point, v.day AS planned_day,
+                       v.answered_day, v.pain, v.odi, v.rmdq
+                FROM visits v JOIN study s USING (episode_id)
+                ORDER BY s.study_id, v.sequence""",
+            "adverse_events": """
+                SELECT s.study_id, e.term_code, e.grade, e.serious, e.related_product,
+                       e.related_injection, e.onset_day
+                FROM events e JOIN study s USING (episode_id)
+                ORDER BY s.study_id, e.onset_day, e.term_code""",
+        }
+        options = "(FORMAT csv, HEADER)" if file_format == "csv" else "(FORMAT parquet)"
+        written = {}
+        for name, query in queries.items():
+            path = folder / f"{name}.{file_format}"
+            self.connection.execute(f"COPY ({query}) TO '{_quoted(path)}' {options}")
+            found = self.connection.execute(f"SELECT count(*) FROM ({query})").fetchone()
+            written[name] = int(found[0]) if found else 0
         return written
 
     def count(self, relation: str) -> int:
@@ -247,7 +364,13 @@ class OutcomeData:
         selected = ", ".join(_identifier(name) for name in names)
         query = f"SELECT {selected} FROM {relation}{where} ORDER BY episode_id"
         result = self.connection.execute(query, parameters).fetchnumpy()
-        return {name: np.asarray(result[name]) for name in names}
+        # Ids as fixed-width text: sorting, searching and grouping then run in C.
+        return {
+            name: np.asarray(result[name], dtype=str)
+            if name == "episode_id"
+            else np.asarray(result[name])
+            for name in names
+        }
 
     def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]:
         """Every value each stratum takes in the cohort, for the report's filters."""
@@ -265,6 +388,14 @@ class OutcomeData:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _age_band_sql() -> str:
+    """domain.responders.AGE_BANDS as a CASE expression: one definition of the bands."""
+    arms = " ".join(
+        f"WHEN age < {upper} THEN '{name}'" for upper, name in AGE_BANDS if upper is not None
+    )
+    return f"CASE {arms} ELSE '{AGE_BANDS[-1][1]}' END"
 
 
 def _load_extension(connection: duckdb.DuckDBPyConnection, name: str) -> None:

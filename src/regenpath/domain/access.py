@@ -64,6 +64,7 @@ class Resource(StrEnum):
     AUDIT_TRAIL = "audit_trail"
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     OUTCOME_REPORT = "outcome_report"  # the registry's aggregate outcomes, never a person
+    DEIDENTIFIED_EXPORT = "deidentified_export"  # the registry for research (Safe Harbor)
     USER = "user"
     API_TOKEN = "api_token"  # noqa: S105 -- the user's own tokens, a resource name
 
@@ -161,9 +162,10 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.PATIENT_REPORT: frozenset({R}),
         Resource.REGULATORY_REPORT: frozenset({R, U}),
         Resource.DEVIATION: frozenset({C}),
+        Resource.DEIDENTIFIED_EXPORT: frozenset({R}),
     },
-    # Never an identity: only the aggregates (DESIGN.md section 1).
-    Role.REGISTRY_ANALYST: _EVERY_ROLE,
+    # Never an identity: only the aggregates and the de-identified export (DESIGN.md s.1).
+    Role.REGISTRY_ANALYST: _EVERY_ROLE | {Resource.DEIDENTIFIED_EXPORT: frozenset({R})},
     # Runs the clinic's accounts; sees no patient data.
     Role.CLINIC_ADMIN: _EVERY_ROLE
     | {

@@ -85,6 +85,19 @@ DEFINITIONS: tuple[ResponderDefinition, ...] = (
 )  # fmt: skip
 PRIMARY = next(d for d in DEFINITIONS if d.primary)
 
+# The report's age bands: (upper bound, exclusive; the band's name). The last has no bound.
+AGE_BANDS: tuple[tuple[int | None, str], ...] = (
+    (40, "under 40"),
+    (50, "40-49"),
+    (60, "50-59"),
+    (70, "60-69"),
+    (None, "70 and over"),
+)
+
+
+def age_band(age: int) -> str:
+    return next(name for upper, name in AGE_BANDS if upper is None or age < upper)
+
 
 @dataclass(frozen=True)
 class Proportion:

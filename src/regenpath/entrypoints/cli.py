@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
-from regenpath.adapters.analytics import AnalyticsError, OutcomeData
+from regenpath.adapters.analytics import AnalyticsError, OutcomeData, write_snapshot
 from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import AuditEventRow, PatientRow
 from regenpath.adapters.security import Argon2PasswordHasher
@@ -32,8 +33,9 @@ from regenpath.domain.access import Role
 from regenpath.domain.errors import DomainError
 from regenpath.domain.patients import Clinic
 from regenpath.entrypoints.outcome_formats import report_csv, report_html, report_json
-from regenpath.services import audit, clinics, identity, portal
+from regenpath.services import audit, clinics, identity, outcomes, portal
 from regenpath.services.demo import demo_password, seed_demo
+from regenpath.services.demo_registry import RegistryClinic, generate_registry
 from regenpath.services.errors import ServiceError
 from regenpath.services.identity import MAX_TOKEN_DAYS
 from regenpath.services.outcomes import outcome_report
@@ -180,6 +182,18 @@ def demo(
     reset: Annotated[
         bool, typer.Option(help="Delete the SQLite database file first (SQLite only).")
     ] = False,
+    episodes: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=10_000_000,
+            help="Also write a synthetic registry of this many episodes (for the outcome "
+            "report at scale) as a Parquet snapshot in --registry.",
+        ),
+    ] = 0,
+    registry: Annotated[Path, typer.Option(help="Where --episodes writes the registry.")] = Path(
+        "registry"
+    ),
 ) -> None:
     """Create the database and fill it with a synthetic demo clinic."""
     settings = get_settings()
@@ -238,6 +252,8 @@ def demo(
         "`regenpath worker --once` to send the reminders now due. "
         f"{summary.patient_reports} problems reported in the portal await triage."
     )
+    if episodes:
+        _write_registry(episodes, registry, summary.clinics, end, seed)
     if portal_demo is not None:
         patient, visit, link = portal_demo
         console.print(
@@ -324,6 +340,63 @@ def export_parquet(
             source.close()
     for relation, rows in written.items():
         console.print(f"{folder / (relation + '.parquet')}: {rows} rows")
+
+
+@export_app.command("deidentified")
+def export_deidentified(
+    folder: Annotated[Path, typer.Argument(help="Where to write patients, visits, events.")],
+    file_format: Annotated[str, typer.Option("--format", help="csv or parquet.")] = "csv",
+) -> None:
+    """The registry for researchers, de-identified by HIPAA Safe Harbor: a random study
+    number per export, no identifier, every date as days from the index injection, ages of
+    90 and over grouped."""
+    application = bootstrap()
+    with console.status("Exporting"):
+        source = _outcome_source(None)
+        try:
+            written = outcomes.export_deidentified(
+                application.unit_of_work(AccessScope(actor="regenpath export deidentified")),
+                application.clock,
+                source,
+                folder,
+                file_format.lower(),
+            )
+        except AnalyticsError as error:
+            raise CommandFailed(str(error)) from None
+        finally:
+            source.close()
+            application.dispose()
+    for name, rows in written.items():
+        console.print(f"{folder / (name + '.' + file_format.lower())}: {rows} rows")
+
+
+PARTNER_CLINICS = ("Lakeside Regenerative", "Northgate Orthopaedics", "Summit Sports Medicine")
+
+
+def _write_registry(
+    episodes: int, folder: Path, demo_clinics: list[Clinic], end: date, seed: int
+) -> None:
+    """The synthetic registry: the demo's clinics (their staff see their own share) and three
+    partner clinics, vectorised, a progress bar per chunk."""
+    clinics = [RegistryClinic(c.id.hex, c.name) for c in demo_clinics] + [
+        RegistryClinic(UUID(int=index + 1).hex, name) for index, name in enumerate(PARTNER_CLINICS)
+    ]
+    started = time.perf_counter()
+    with _progress("Synthetic registry") as progress:
+        task = progress.add_task("registry", total=episodes)
+        written = write_snapshot(
+            generate_registry(
+                episodes, clinics, end, seed, on_chunk=lambda n: progress.advance(task, n)
+            ),
+            folder,
+        )
+    seconds = time.perf_counter() - started
+    console.print(
+        f"Registry of {written['flow']:,} episodes ({written['cohort']:,} treated,"
+        f" {written['visits']:,} time points) in {seconds:.1f} s: {folder}/. Report on it with"
+        f" `regenpath report --snapshot {folder}`, or serve it with"
+        f" REGENPATH_REGISTRY_SNAPSHOT={folder}."
+    )
 
 
 def _outcome_source(snapshot: Path | None) -> OutcomeData:

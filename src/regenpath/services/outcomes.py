@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,8 @@ import numpy.typing as npt
 
 from regenpath import stats
 from regenpath.domain.audit import AuditAction
+from regenpath.domain.errors import InvalidValue
+from regenpath.domain.followup import DEFAULT_SCHEDULE, parse_schedule
 from regenpath.domain.responders import (
     DEFINITIONS,
     PRIMARY,
@@ -110,16 +113,30 @@ class OutcomeReport:
     notes: list[str] = field(default_factory=list)
 
 
+def schedule_labels() -> set[str]:
+    """The default schedule's time point labels (a report also knows those in its data)."""
+    return {point.label for point in parse_schedule(DEFAULT_SCHEDULE)}
+
+
+def _rows_of(cohort: Mapping[str, Any], episodes: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """The cohort row of each episode: the relations come ordered by episode id, so a binary
+    search finds them (a million visits in milliseconds, no Python loop)."""
+    ids = cohort["episode_id"]
+    rows = np.searchsorted(ids, episodes)
+    if len(episodes) and not np.array_equal(ids[np.minimum(rows, len(ids) - 1)], episodes):
+        raise ValueError("a visit of an episode outside the cohort")
+    return rows
+
+
 def _time_points(
     cohort: Mapping[str, Any], visits: Mapping[str, Any], as_of: date
 ) -> list[TimePointOutcome]:
     n_cohort = len(cohort["episode_id"])
-    row_of = {episode: i for i, episode in enumerate(cohort["episode_id"])}
     due_all = visits["closes_on"].astype("datetime64[D]") < np.datetime64(as_of, "D")
     found = []
     for sequence in np.unique(visits["sequence"]):
         at = visits["sequence"] == sequence
-        rows = np.array([row_of[e] for e in visits["episode_id"][at]], dtype=np.int64)
+        rows = _rows_of(cohort, visits["episode_id"][at])
         due = due_all[at]
         completed = visits["completed"][at].astype(bool)
         analyses = []
@@ -157,12 +174,11 @@ def durability_times(
     definition at a visit; the loss is the first later visit at which they no longer do."""
     column = SCORE_OF[definition.score]
     assert column is not None
-    row_of = {episode: i for i, episode in enumerate(cohort["episode_id"])}
     score = visits[definition.score].astype(float)
     assessed = visits["completed"].astype(bool) & ~np.isnan(score)
     episodes = visits["episode_id"][assessed]
     days = visits["day"][assessed].astype(float)
-    baseline = np.array([cohort[column][row_of[e]] for e in episodes], dtype=float)
+    baseline = cohort[column][_rows_of(cohort, episodes)].astype(float)
     responds, _evaluable = definition.responds(baseline, score[assessed])
     order = np.lexsort((days, episodes))
     episodes, days, responds = episodes[order], days[order], responds[order]
@@ -303,10 +319,11 @@ def read_outcome_report(
     filters: Mapping[str, str] | None = None,
     compare: tuple[str, str, str] | None = None,
     conf_type: stats.ConfType = "log-log",
+    time_point: str | None = None,
 ) -> OutcomeReport:
     """:func:`outcome_report` over the clinics of the reader's scope; the read is audited."""
     clinic_ids = uow.scope.clinic_ids
-    report = outcome_report(source, as_of, filters, compare, conf_type, clinic_ids)
+    report = outcome_report(source, as_of, filters, compare, conf_type, clinic_ids, time_point)
     asked = ", ".join(f"{k}={v}" for k, v in sorted((filters or {}).items())) or "everyone"
     with uow:
         record(
@@ -321,6 +338,26 @@ def read_outcome_report(
         )
         uow.commit()
     return report
+
+
+def export_deidentified(
+    uow: UnitOfWork, clock: Clock, source: OutcomeSource, folder: Path, file_format: str
+) -> dict[str, int]:
+    """The de-identified registry of the reader's clinics (HIPAA Safe Harbor), written to
+    ``folder``; the export is audited with what it holds."""
+    written = source.export_deidentified(folder, file_format, uow.scope.clinic_ids)
+    with uow:
+        record(
+            uow,
+            clock,
+            AuditAction.READ,
+            "deidentified_export",
+            None,
+            None,
+            detail=", ".join(f"{name}: {rows}" for name, rows in written.items()),
+        )
+        uow.commit()
+    return written
 
 
 @dataclass(frozen=True)
@@ -342,6 +379,11 @@ class _InScope:
     def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]:
         return self.source.strata_values(self.clinic_ids)
 
+    def export_deidentified(
+        self, folder: Path, file_format: str, clinic_ids: Collection[UUID] | None = None
+    ) -> dict[str, int]:
+        return self.source.export_deidentified(folder, file_format, self.clinic_ids)
+
 
 def outcome_report(
     source: OutcomeSource,
@@ -350,15 +392,20 @@ def outcome_report(
     compare: tuple[str, str, str] | None = None,
     conf_type: stats.ConfType = "log-log",
     clinic_ids: Collection[UUID] | None = None,
+    time_point: str | None = None,
 ) -> OutcomeReport:
     """The report for the selection ``filters`` (stratum -> value) as of ``as_of``, over the
     clinics ``clinic_ids`` (None: all, for the operator's command line); ``compare`` =
-    (stratum, first value, second value) adds the two compared."""
+    (stratum, first value, second value) adds the two compared, at ``time_point`` (a label
+    of the schedule; by default the latest with patients due on both sides)."""
     source = _InScope(source, clinic_ids)
     chosen = dict(filters or {})
     cohort = source.columns("cohort", COHORT_COLUMNS, chosen)
     visits = source.columns("visits", VISIT_COLUMNS, chosen)
     time_points = _time_points(cohort, visits, as_of)
+    known = schedule_labels() | {point.label for point in time_points}
+    if time_point is not None and time_point not in known:
+        raise InvalidValue("time_point", f"{time_point!r} is not a time point of the schedule")
     last_seen = _potential_follow_up(
         source.columns("cohort", ["episode_id", "stage", "injected_on"], chosen),
         source.columns("visits", ["episode_id", "day", "completed"], chosen),
@@ -383,7 +430,7 @@ def outcome_report(
         ],
     )
     if compare is not None:
-        report = _with_comparison(source, report, compare, chosen, as_of, conf_type)
+        report = _with_comparison(source, report, compare, chosen, as_of, conf_type, time_point)
     return report
 
 
@@ -401,10 +448,9 @@ def _potential_follow_up(
         return None
     injected = cohort["injected_on"].astype("datetime64[D]")
     until_now = (np.datetime64(as_of, "D") - injected).astype(float)
-    row_of = {episode: i for i, episode in enumerate(cohort["episode_id"])}
     last_seen = np.zeros(n)
     answered = visits["completed"].astype(bool)
-    rows = np.array([row_of[e] for e in visits["episode_id"][answered]], dtype=np.int64)
+    rows = _rows_of(cohort, visits["episode_id"][answered])
     np.maximum.at(last_seen, rows, visits["day"][answered].astype(float))
     left = np.isin(cohort["stage"].astype(str), LEFT_FOLLOW_UP)
     durations = np.where(left, last_seen, np.maximum(until_now, 0))
@@ -418,6 +464,7 @@ def _with_comparison(
     chosen: dict[str, str],
     as_of: date,
     conf_type: stats.ConfType,
+    time_point: str | None,
 ) -> OutcomeReport:
     stratum, first, second = compare
     sides = []
@@ -431,8 +478,10 @@ def _with_comparison(
         (a, b)
         for a in sides[0][2]
         for b in sides[1][2]
-        if a.sequence == b.sequence and a.n_due and b.n_due
+        if a.sequence == b.sequence and (a.label == time_point or (a.n_due and b.n_due))
     ]
+    if time_point is not None:
+        common = [(a, b) for a, b in common if a.label == time_point]
     worst: tuple[Proportion, Proportion] = (Proportion.of(0, 0), Proportion.of(0, 0))
     difference: tuple[float | None, float | None, float | None] = (None, None, None)
     label = "none due on both sides"
@@ -455,3 +504,87 @@ def _with_comparison(
         chi2, p = result.chi2, result.p
     comparison = Comparison(stratum, first, second, label, worst, difference, chi2, p)
     return OutcomeReport(**{**report.__dict__, "comparison": comparison})
+
+
+# -- what to expect -----------------------------------------------------------------------------
+
+# Any figure resting on fewer patients than this is not shown (issue 5: aggregate only).
+MIN_PATIENTS = 10
+# The time points a person considering treatment is told about, the latest with enough
+# patients due first.
+EXPECTATION_TIME_POINTS = ("12 months", "6 months", "3 months")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What the clinic's own results say for patients like this person: the worst-case
+    responder rate (everyone who did not report back counted as not improved), adverse
+    events, and the price paid; None where fewer than MIN_PATIENTS stand behind a figure."""
+
+    like: dict[str, str]  # the strata that define "like them"
+    n_treated: int
+    time_point: str | None
+    responders: Proportion | None  # worst case, primary definition
+    any_adverse_event: Proportion | None
+    serious_adverse_event: Proportion | None
+    price_range: tuple[float, float, str] | None  # lowest, highest, currency
+    minimum: int = MIN_PATIENTS
+
+    @property
+    def suppressed(self) -> bool:
+        return self.responders is None
+
+
+def what_to_expect(
+    source: OutcomeSource,
+    as_of: date,
+    like: Mapping[str, str],
+    clinic_ids: Collection[UUID] | None = None,
+) -> Expectation:
+    """Figures for "patients like me" (``like``: stratum -> value, e.g. condition, target,
+    age band), each suppressed below MIN_PATIENTS patients."""
+    scoped = _InScope(source, clinic_ids)
+    chosen = dict(like)
+    cohort = scoped.columns("cohort", [*COHORT_COLUMNS, "price", "currency"], chosen)
+    visits = scoped.columns("visits", VISIT_COLUMNS, chosen)
+    events = scoped.columns("events", ["episode_id", "serious"], chosen)
+    n = len(cohort["episode_id"])
+    responders: Proportion | None = None
+    label: str | None = None
+    by_label = {t.label: t for t in _time_points(cohort, visits, as_of)}
+    for wanted in EXPECTATION_TIME_POINTS:
+        point = by_label.get(wanted)
+        if point is not None and point.n_due >= MIN_PATIENTS:
+            primary = next(r for r in point.responders if r.definition == PRIMARY)
+            responders, label = primary.worst_case, wanted
+            break
+    any_event = serious = None
+    if n >= MIN_PATIENTS:
+        with_event = len(set(events["episode_id"].tolist()))
+        with_serious = len(set(events["episode_id"][events["serious"].astype(bool)].tolist()))
+        any_event, serious = Proportion.of(with_event, n), Proportion.of(with_serious, n)
+    prices = cohort["price"].astype(float)
+    known = ~np.isnan(prices)
+    price_range = None
+    if int(known.sum()) >= MIN_PATIENTS:
+        currencies = {str(c) for c in cohort["currency"][known]}
+        currency = currencies.pop() if len(currencies) == 1 else "mixed currencies"
+        price_range = (float(prices[known].min()), float(prices[known].max()), currency)
+    return Expectation(chosen, n, label, responders, any_event, serious, price_range)
+
+
+def expectation_for(
+    source: OutcomeSource,
+    as_of: date,
+    candidates: Sequence[Mapping[str, str]],
+    clinic_ids: Collection[UUID] | None = None,
+) -> Expectation:
+    """The narrowest group of "patients like me" with enough patients behind its figures,
+    trying ``candidates`` from the narrowest; the broadest, suppressed, if none has."""
+    expectation = None
+    for like in candidates:
+        expectation = what_to_expect(source, as_of, like, clinic_ids)
+        if not expectation.suppressed:
+            return expectation
+    assert expectation is not None, "at least one group of patients to look at"
+    return expectation

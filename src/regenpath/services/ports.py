@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar
 from uuid import UUID
@@ -430,6 +431,9 @@ class OutcomeSource(Protocol):
         clinic_ids: Collection[UUID] | None = None,
     ) -> dict[str, Any]: ...
     def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]: ...
+    def export_deidentified(
+        self, folder: Path, file_format: str, clinic_ids: Collection[UUID] | None = None
+    ) -> dict[str, int]: ...
 
 
 class Mailer(Protocol):

@@ -9,7 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import TypeAdapter
 
+from regenpath.domain.assessment import region_of
 from regenpath.domain.consent import Payment, TreatmentPlan
+from regenpath.domain.episodes import Episode
 from regenpath.domain.procedures import Guidance
 from regenpath.domain.products import ProductType
 from regenpath.domain.quality import ProcessingKind
@@ -21,9 +23,11 @@ from regenpath.entrypoints.web.access import (
     SignConsents,
     WithdrawConsents,
 )
+from regenpath.entrypoints.web.expectations import patients_like
 from regenpath.entrypoints.web.forms import FormReader, Posted, status_of, submit_form, typed
 from regenpath.entrypoints.web.rendering import templates
-from regenpath.services import clinics, consent
+from regenpath.services import clinics, consent, patients
+from regenpath.services.outcomes import Expectation
 from regenpath.services.ports import UnitOfWork
 
 router = APIRouter(include_in_schema=False)
@@ -55,6 +59,9 @@ def _consent_page(
         {
             "view": view,
             "e": view.episode,
+            "expect": _what_to_expect(uow, app, view.episode)
+            if template == "consent.html"
+            else None,
             "zone": clinics.get_clinic(uow, view.episode.clinic_id).time_zone,
             "errors": form.errors if form is not None else {},
             "values": values or {},
@@ -62,6 +69,16 @@ def _consent_page(
         },
         status_code=status_of(form),
     )
+
+
+def _what_to_expect(uow: UnitOfWork, app: AppDep, episode: Episode) -> Expectation:
+    """The clinic's own figures for patients like this one, shown before they sign."""
+    patient = patients.get_patient(uow, app.clock, episode.patient_id)
+    today = app.clock.now().date()
+    born = patient.birth_date
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    group = {"condition": episode.condition_code[:3], "target": region_of(episode.target_site)}
+    return patients_like(app, [group], age, uow.scope.clinic_ids)
 
 
 @router.get("/episodes/{episode_id}/consent", response_class=HTMLResponse)

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from regenpath.domain.responders import PRIMARY
-from regenpath.entrypoints.api.routers.outcomes import OutcomeQuery, report_for
+from regenpath.entrypoints.api.routers.outcomes import OutcomeQuery, deidentified_zip, report_for
 from regenpath.entrypoints.deps import AppDep
 from regenpath.entrypoints.outcome_formats import report_charts, report_csv
-from regenpath.entrypoints.web.access import ReadOutcomeReports
+from regenpath.entrypoints.web.access import ExportDeidentified, ReadOutcomeReports
 from regenpath.entrypoints.web.rendering import svg_image, templates
 
 router = APIRouter(include_in_schema=False)
@@ -36,6 +36,12 @@ def outcomes_page(request: Request, uow: ReadOutcomeReports, app: AppDep, query:
             "query": urlencode(report.filters),
         },
     )
+
+
+@router.get("/exports/deidentified.zip")
+def deidentified_zip_page(uow: ExportDeidentified, app: AppDep) -> Response:
+    """The de-identified registry in CSV, as the page's download link gives it."""
+    return deidentified_zip(uow, app, "csv")
 
 
 @router.get("/reports/outcomes.csv")

@@ -29,9 +29,11 @@ from regenpath.domain.eligibility import Decision, Finding, RuleKind
 from regenpath.domain.errors import InvalidValue
 from regenpath.domain.patients import AdministrativeSex
 from regenpath.entrypoints.deps import AppDep, public
+from regenpath.entrypoints.web.expectations import patients_like
 from regenpath.entrypoints.web.forms import FormReader, Posted, status_of, typed
 from regenpath.entrypoints.web.rendering import templates
 from regenpath.services import evaluation
+from regenpath.services.outcomes import Expectation
 
 router = APIRouter(include_in_schema=False)
 
@@ -164,6 +166,7 @@ def _page(
     values: dict[str, str] | None = None,
     form: FormReader | None = None,
     result: dict[str, Any] | None = None,
+    expect: Expectation | None = None,
 ) -> Response:
     return templates.TemplateResponse(
         request,
@@ -172,6 +175,7 @@ def _page(
             "values": values or {},
             "errors": form.errors if form is not None else {},
             "result": result,
+            "expect": expect,
             "regions": [
                 ("spine", "My lower back"),
                 ("knee", "My knee"),
@@ -202,4 +206,5 @@ def prescreen(request: Request, app: AppDep, posted: Posted) -> Response:
         "clinic_only": _clinic_only(decision),
         **groups,
     }
-    return _page(request, values=typed(posted), result=result)
+    expect = patients_like(app, [{"target": answers.region.value}], answers.age_years)
+    return _page(request, values=typed(posted), result=result, expect=expect)

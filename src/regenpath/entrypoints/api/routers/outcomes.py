@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from regenpath.bootstrap import Application
-from regenpath.entrypoints.api.access import ReadOutcomeReports
+from regenpath.domain.errors import InvalidValue
+from regenpath.entrypoints.api.access import ExportDeidentified, ReadOutcomeReports
 from regenpath.entrypoints.deps import AppDep
 from regenpath.entrypoints.outcome_formats import report_json
-from regenpath.services.outcomes import OutcomeReport, read_outcome_report
+from regenpath.services.outcomes import OutcomeReport, export_deidentified, read_outcome_report
 from regenpath.services.ports import UnitOfWork
 
 router = APIRouter(tags=["outcomes"])
@@ -20,6 +25,10 @@ Stratum = Literal[
     "condition", "target", "cell_source", "age_band", "smoking", "clinic", "practitioner"
 ]
 Value = Annotated[str | None, Query(max_length=200)]
+STRATA = "condition, target, cell_source, age_band, smoking, clinic, practitioner"
+QUERY_NAMES = frozenset(
+    {*STRATA.split(", "), "as_of", "compare_by", "first", "second", "band", "time_point"}
+)
 
 
 class OutcomeQuery:
@@ -27,6 +36,7 @@ class OutcomeQuery:
 
     def __init__(
         self,
+        request: Request,
         as_of: date | None = None,
         condition: Value = None,
         target: Value = None,
@@ -39,7 +49,11 @@ class OutcomeQuery:
         first: Value = None,
         second: Value = None,
         band: Literal["log-log", "log", "plain"] = "log-log",
+        time_point: Value = None,
     ) -> None:
+        unknown = sorted(set(request.query_params) - QUERY_NAMES)
+        if unknown:
+            raise InvalidValue(unknown[0], f"not a stratum or option of this report ({STRATA})")
         chosen = {
             "condition": condition,
             "target": target,
@@ -54,6 +68,7 @@ class OutcomeQuery:
         both = compare_by is not None and first and second
         self.compare = (compare_by, first, second) if both else None
         self.band = band
+        self.time_point = time_point
 
 
 def report_for(uow: UnitOfWork, app: Application, query: OutcomeQuery) -> OutcomeReport:
@@ -68,9 +83,45 @@ def report_for(uow: UnitOfWork, app: Application, query: OutcomeQuery) -> Outcom
             query.filters,
             query.compare,  # type: ignore[arg-type]
             query.band,
+            query.time_point,
         )
     finally:
         source.close()
+
+
+def deidentified_zip(uow: UnitOfWork, app: Application, file_format: str) -> Response:
+    """The de-identified registry (patients, visits, adverse events) as one zip file."""
+    source = app.outcome_data()
+    buffer = io.BytesIO()
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            export_deidentified(uow, app.clock, source, Path(folder), file_format)
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+                for path in sorted(Path(folder).iterdir()):
+                    archive.write(path, path.name)
+    finally:
+        source.close()
+    name = f"regenpath-deidentified-{app.clock.now():%Y%m%d}-{file_format}.zip"
+    return Response(
+        buffer.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(
+    "/exports/deidentified",
+    response_class=Response,
+    responses={200: {"content": {"application/zip": {}}}},
+)
+def deidentified_export(
+    uow: ExportDeidentified, app: AppDep, format: Literal["csv", "parquet"] = "csv"
+) -> Response:
+    """The registry for research, de-identified by HIPAA Safe Harbor: a random study number
+    per export, no name, contact, MRN, DIN or practitioner, every date as days from the
+    index injection, ages of 90 and over grouped. A zip of patients, visits and adverse
+    events, in CSV or Parquet."""
+    return deidentified_zip(uow, app, format)
 
 
 @router.get("/reports/outcomes")
