@@ -81,6 +81,13 @@ def check(report: OutcomeReport) -> None:
     assert (steps["referred"], steps["evaluated"], steps["treated"]) == (4, 3, 3)
     assert steps["followed at 2 weeks, 2 analysed"] == 2
     assert report.n_cohort == 3
+    assert report.stratum_time_point == "6 weeks"  # no 12-month check-in is due yet
+    source_row = next(r for r in report.by_stratum if r.stratum == "cell_source")
+    assert (source_row.value, source_row.n_due, source_row.worst_case.k) == (
+        "autologous bone marrow",
+        3,
+        1,
+    )
 
 
 def test_the_report_reads_the_live_database(

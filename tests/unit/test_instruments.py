@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from regenpath.adapters.rulesets import load_instruments
 from regenpath.domain.errors import InvalidValue
 from regenpath.domain.instruments import Instrument, InstrumentCode, odi_band, score
+from regenpath.domain.responders import KOOS_SUBSCALES
 
 LIBRARY = load_instruments()
 NRS = LIBRARY[InstrumentCode.NRS_SPINE]
@@ -188,3 +189,7 @@ def test_each_score_has_a_name_in_words_for_charts_and_tables() -> None:
     for code in InstrumentCode:  # the names are the ones score() gives
         instrument = LIBRARY[code]
         assert set(score(instrument, {}).values) == set(instrument.score_names)
+
+
+def test_the_registry_keeps_a_column_for_each_koos_subscale() -> None:
+    assert LIBRARY[InstrumentCode.KOOS].score_names == KOOS_SUBSCALES

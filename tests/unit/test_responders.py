@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 
+import duckdb
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from regenpath.adapters.analytics import responder_sql
 from regenpath.domain.responders import DEFINITIONS, PRIMARY, analyse
 
 NAN = math.nan
@@ -84,3 +86,42 @@ def test_worst_case_never_exceeds_complete_case_nor_best_case(
         assert worst is not None and best is not None and worst <= best
         if result.complete_case.rate is not None:
             assert worst <= result.complete_case.rate
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.integers(0, 100).map(float)),
+            st.one_of(st.none(), st.integers(0, 100).map(lambda v: v / 2)),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_the_engines_sql_applies_each_definition_exactly_as_the_domain(
+    pairs: list[tuple[float | None, float | None]],
+) -> None:
+    """adapters/analytics.py counts responders in DuckDB; the rule must be the domain's."""
+    baseline = np.array([NAN if b is None else b for b, _f in pairs])
+    follow_up = np.array([NAN if f is None else f for _b, f in pairs])
+    connection = duckdb.connect()
+    rows = {
+        "baseline_pain": baseline,
+        "baseline_odi": baseline,
+        "pain": follow_up,
+        "odi": follow_up,
+    }
+    table = {name: np.where(np.isnan(v), None, v).astype(object) for name, v in rows.items()}
+    connection.register("v", {name: np.array(v, dtype=object) for name, v in table.items()})
+    for definition in DEFINITIONS:
+        sql = responder_sql(definition)
+        if sql is None:
+            continue
+        evaluable, responds = sql
+        found = connection.execute(
+            f"SELECT coalesce({evaluable}, false), coalesce({responds}, false) FROM v"
+        ).fetchall()
+        responder, is_evaluable = definition.responds(baseline, follow_up)
+        assert [bool(e) for e, _r in found] == list(is_evaluable), definition.code
+        assert [bool(r) for _e, r in found] == list(responder), definition.code

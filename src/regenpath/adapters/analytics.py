@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,7 +27,7 @@ import duckdb
 import numpy as np
 from sqlalchemy.engine import make_url
 
-from regenpath.domain.responders import AGE_BANDS
+from regenpath.domain.responders import AGE_BANDS, KOOS_SUBSCALES, ResponderDefinition, Rule
 
 # The tables the relations read, and the relations a snapshot holds.
 SOURCE_TABLES = (
@@ -148,7 +149,10 @@ SELECT CAST(v.episode_id AS VARCHAR) AS episode_id,
        max(CASE WHEN r.instrument = 'odi'
            THEN TRY_CAST(json_extract_string(r.scores, '$.total') AS DOUBLE) END) AS odi,
        max(CASE WHEN r.instrument = 'rmdq'
-           THEN TRY_CAST(json_extract_string(r.scores, '$.total') AS DOUBLE) END) AS rmdq
+           THEN TRY_CAST(json_extract_string(r.scores, '$.total') AS DOUBLE) END) AS rmdq,
+       max(CASE WHEN r.instrument = 'nrs-spine'
+           THEN TRY_CAST(json_extract_string(r.scores, '$.leg') AS DOUBLE) END) AS leg_pain,
+       {koos_columns}
 FROM src.follow_up_visits v
 JOIN first_injection i ON i.episode_id = v.episode_id AND i.cycle_number = v.cycle_number
 LEFT JOIN src.questionnaire_responses r
@@ -220,11 +224,254 @@ class AnalyticsError(Exception):
     """The analytic source cannot be read (a missing snapshot, an unsupported database)."""
 
 
-class OutcomeData:
+# -- the report's aggregates, computed in DuckDB -------------------------------------------------
+
+
+def _cohort_where(
+    filters: Mapping[str, str] | None, clinic_ids: Collection[UUID] | None
+) -> tuple[str, list[str]]:
+    scope, scope_parameters = _scope(clinic_ids)
+    clauses, parameters = _filter(filters or {})
+    conditions = [*scope, *clauses]
+    return (" WHERE " + " AND ".join(conditions)) if conditions else "", [
+        *scope_parameters,
+        *parameters,
+    ]
+
+
+_BASELINE = {"pain": "baseline_pain", "odi": "baseline_odi"}
+# Scores are floats (the ODI is unrounded): an exact boundary such as 10 -> 7 must pass,
+# as in domain/responders.py.
+_TOLERANCE = 1e-9
+
+
+def responder_sql(definition: ResponderDefinition) -> tuple[str, str] | None:
+    """A definition's (evaluable, responder) conditions over a visit joined to its cohort
+    row, the same rule as :meth:`ResponderDefinition.responds` (tested to agree); None for
+    a score no baseline is recorded for."""
+    baseline = _BASELINE.get(definition.score)
+    if baseline is None:
+        return None
+    score = _identifier(definition.score)
+    evaluable = f"{score} IS NOT NULL AND {baseline} IS NOT NULL"
+    improvement = f"({baseline} - {score})"
+    threshold = float(definition.threshold)
+    if definition.rule is Rule.PERCENT:
+        evaluable += f" AND {baseline} > 0"
+        meets = f"100 * {improvement} >= {threshold} * {baseline} - {_TOLERANCE}"
+    else:
+        meets = f"{improvement} >= {threshold} - {_TOLERANCE}"
+    return evaluable, f"({evaluable}) AND {meets}"
+
+
+class _Aggregates:
+    """The report's figures as DuckDB computes them, over the clinics of ``clinic_ids``
+    (None: every clinic); mixed into OutcomeData."""
+
+    connection: duckdb.DuckDBPyConnection
+    clinic_ids: Collection[UUID] | None = None
+
+    def _selected(self, filters: Mapping[str, str] | None) -> tuple[str, list[Any]]:
+        where, parameters = _cohort_where(filters, self.clinic_ids)
+        return f"SELECT * FROM cohort{where}", parameters
+
+    def cohort_summary(self, filters: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Treated patients, those with an adverse event and a serious one, and the prices."""
+        chosen, parameters = self._selected(filters)
+        row = self.connection.execute(
+            f"""WITH c AS ({chosen})
+            SELECT (SELECT count(*) FROM c),
+                   (SELECT count(DISTINCT e.episode_id) FROM events e JOIN c USING (episode_id)),
+                   (SELECT count(DISTINCT e.episode_id) FROM events e JOIN c USING (episode_id)
+                    WHERE e.serious),
+                   count(price), min(price), max(price), list(DISTINCT currency)
+            FROM c""",
+            parameters,
+        ).fetchone()
+        assert row is not None
+        return {
+            "n": int(row[0]),
+            "with_event": int(row[1]),
+            "with_serious": int(row[2]),
+            "priced": int(row[3]),
+            "price_min": row[4],
+            "price_max": row[5],
+            "currencies": [c for c in (row[6] or []) if c is not None],
+        }
+
+    def time_point_counts(
+        self,
+        as_of: date,
+        definitions: Sequence[ResponderDefinition],
+        filters: Mapping[str, str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Per time point: scheduled, due (window closed), completed when due, and for each
+        definition the due patients answered, evaluable and responding."""
+        chosen, parameters = self._selected(filters)
+        columns = []
+        usable = []
+        for definition in definitions:
+            sql = responder_sql(definition)
+            if sql is None:
+                continue
+            evaluable, responds = sql
+            code = definition.code.replace("-", "_")
+            score = _identifier(definition.score)
+            columns += [
+                f"count(*) FILTER (WHERE due AND completed AND {condition}) AS {code}__{name}"
+                for name, condition in (
+                    ("answered", f"{score} IS NOT NULL"),
+                    ("evaluable", evaluable),
+                    ("responders", responds),
+                )
+            ]
+            usable.append(definition)
+        query = f"""WITH c AS ({chosen}),
+            v AS (SELECT v.*, c.baseline_pain, c.baseline_odi, v.closes_on < ? AS due
+                  FROM visits v JOIN c USING (episode_id))
+            SELECT sequence, any_value(label), CAST(median(day) AS INTEGER), count(*),
+                   count(*) FILTER (WHERE due), count(*) FILTER (WHERE due AND completed),
+                   {", ".join(columns)}
+            FROM v GROUP BY sequence ORDER BY sequence"""
+        rows = self.connection.execute(query, [*parameters, as_of]).fetchall()
+        found = []
+        for row in rows:
+            entry: dict[str, Any] = {
+                "sequence": int(row[0]),
+                "label": str(row[1]),
+                "day": int(row[2]),
+                "scheduled": int(row[3]),
+                "due": int(row[4]),
+                "completed": int(row[5]),
+                "definitions": {},
+            }
+            for index, definition in enumerate(usable):
+                answered, evaluable, responders = row[6 + 3 * index : 9 + 3 * index]
+                entry["definitions"][definition.code] = (
+                    int(answered),
+                    int(evaluable),
+                    int(responders),
+                )
+            found.append(entry)
+        return found
+
+    def strata_counts(
+        self,
+        as_of: date,
+        definition: ResponderDefinition,
+        sequence: int,
+        filters: Mapping[str, str] | None = None,
+    ) -> list[tuple[str, str, int, int, int]]:
+        """At one time point, per value of every stratum (one scan, grouping sets): (stratum,
+        value, due, answered, responders)."""
+        sql = responder_sql(definition)
+        assert sql is not None
+        _evaluable, responds = sql
+        chosen, parameters = self._selected(filters)
+        score = _identifier(definition.score)
+        sets = ", ".join(f"({name})" for name in STRATA)
+        labels = " ".join(f"WHEN grouping({name}) = 0 THEN '{name}'" for name in STRATA)
+        values = ", ".join(STRATA)
+        rows = self.connection.execute(
+            f"""WITH c AS ({chosen}),
+            v AS (SELECT c.*, v.completed, v.{score}, v.closes_on < ? AS due
+                  FROM visits v JOIN c USING (episode_id) WHERE v.sequence = ?)
+            SELECT CASE {labels} END AS stratum, coalesce({values}) AS value,
+                   count(*) FILTER (WHERE due),
+                   count(*) FILTER (WHERE due AND completed AND {score} IS NOT NULL),
+                   count(*) FILTER (WHERE due AND completed AND {responds})
+            FROM v GROUP BY GROUPING SETS ({sets}) ORDER BY 1, 2""",
+            [*parameters, as_of, sequence],
+        ).fetchall()
+        return [(str(s), str(v), int(d), int(a), int(r)) for s, v, d, a, r in rows]
+
+    def durability_durations(
+        self,
+        definition: ResponderDefinition,
+        filters: Mapping[str, str] | None = None,
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Per responder: days from the injection to the first later visit without response
+        (an event), else to the last answered visit while still responding (censored)."""
+        sql = responder_sql(definition)
+        assert sql is not None
+        _evaluable, responds = sql
+        chosen, parameters = self._selected(filters)
+        score = _identifier(definition.score)
+        result = self.connection.execute(
+            f"""WITH c AS ({chosen}),
+            a AS (SELECT v.episode_id, v.day, coalesce({responds}, false) AS r
+                  FROM visits v JOIN c USING (episode_id)
+                  WHERE v.completed AND v.{score} IS NOT NULL),
+            f AS (SELECT episode_id, min(day) FILTER (WHERE r) AS first_day
+                  FROM a GROUP BY episode_id HAVING min(day) FILTER (WHERE r) IS NOT NULL),
+            l AS (SELECT a.episode_id, min(a.day) FILTER (WHERE NOT a.r AND a.day > f.first_day)
+                         AS lost_day
+                  FROM a JOIN f USING (episode_id) GROUP BY a.episode_id),
+            s AS (SELECT a.episode_id, l.lost_day,
+                         max(a.day) FILTER (WHERE a.day >= f.first_day
+                                            AND (l.lost_day IS NULL OR a.day < l.lost_day))
+                             AS still_day
+                  FROM a JOIN f USING (episode_id) JOIN l USING (episode_id)
+                  GROUP BY a.episode_id, l.lost_day)
+            SELECT CAST(coalesce(lost_day, still_day) AS DOUBLE) AS duration,
+                   lost_day IS NOT NULL AS event
+            FROM s ORDER BY episode_id""",
+            parameters,
+        ).fetchnumpy()
+        return np.asarray(result["duration"], dtype=float), np.asarray(result["event"], dtype=bool)
+
+    def follow_up_durations(
+        self,
+        as_of: date,
+        left_stages: Sequence[str],
+        filters: Mapping[str, str] | None = None,
+    ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        """Per treated patient: days followed (to the last answer for one who left, else to
+        ``as_of``) and whether they left."""
+        chosen, parameters = self._selected(filters)
+        marks = ", ".join("?" for _ in left_stages)
+        result = self.connection.execute(
+            f"""WITH c AS ({chosen}),
+            last AS (SELECT episode_id, max(day) FILTER (WHERE completed) AS last_day
+                     FROM visits WHERE episode_id IN (SELECT episode_id FROM c)
+                     GROUP BY episode_id)
+            SELECT CAST(CASE WHEN c.stage IN ({marks}) THEN coalesce(last.last_day, 0)
+                        ELSE greatest(date_diff('day', c.injected_on, CAST(? AS DATE)), 0)
+                        END AS DOUBLE) AS duration,
+                   c.stage IN ({marks}) AS left_follow_up
+            FROM c LEFT JOIN last USING (episode_id)""",
+            [*parameters, *left_stages, as_of, *left_stages],
+        ).fetchnumpy()
+        return (
+            np.asarray(result["duration"], dtype=float),
+            np.asarray(result["left_follow_up"], dtype=bool),
+        )
+
+    def flow_counts(self) -> list[tuple[str, bool, bool, bool, int]]:
+        """Episodes by stage and by how far they went: (stage, evaluated, eligible, treated,
+        count)."""
+        conditions, parameters = _scope(self.clinic_ids)
+        where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
+        rows = self.connection.execute(
+            f"SELECT stage, evaluated, eligible, treated, count(*) FROM flow{where}"
+            " GROUP BY ALL ORDER BY ALL",
+            parameters,
+        ).fetchall()
+        return [(str(s), bool(v), bool(e), bool(t), int(n)) for s, v, e, t, n in rows]
+
+
+class OutcomeData(_Aggregates):
     """A DuckDB connection holding the ``flow``, ``cohort`` and ``visits`` relations."""
 
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+    def __init__(
+        self, connection: duckdb.DuckDBPyConnection, clinic_ids: Collection[UUID] | None = None
+    ) -> None:
         self.connection = connection
+        self.clinic_ids = clinic_ids
+
+    def scoped(self, clinic_ids: Collection[UUID] | None) -> OutcomeData:
+        """The same data, seen by a reader of ``clinic_ids`` only (None: every clinic)."""
+        return OutcomeData(self.connection, clinic_ids)
 
     @classmethod
     def live(cls, database_url: str) -> OutcomeData:
@@ -252,7 +499,11 @@ class OutcomeData:
         connection.execute("CREATE SCHEMA src")
         for table in SOURCE_TABLES:
             connection.execute(f"CREATE VIEW src.{table} AS SELECT * FROM {schema}.{table}")
-        connection.execute(_RELATIONS_SQL.replace("{age_bands}", _age_band_sql()))
+        connection.execute(
+            _RELATIONS_SQL.replace("{age_bands}", _age_band_sql()).replace(
+                "{koos_columns}", _koos_sql()
+            )
+        )
         return cls(connection)
 
     @classmethod
@@ -280,9 +531,7 @@ class OutcomeData:
             written[relation] = self.count(relation)
         return written
 
-    def export_deidentified(
-        self, folder: Path, file_format: str, clinic_ids: Collection[UUID] | None = None
-    ) -> dict[str, int]:
+    def export_deidentified(self, folder: Path, file_format: str) -> dict[str, int]:
         """The registry for researchers, de-identified by HIPAA Safe Harbor (45 CFR
         164.514(b)(2)): a study number drawn at random for this export instead of any record
         id; no name, contact, MRN, product DIN or practitioner; every date as days from the
@@ -291,7 +540,7 @@ class OutcomeData:
         if file_format not in ("csv", "parquet"):
             raise AnalyticsError(f"{file_format!r} is not csv or parquet")
         folder.mkdir(parents=True, exist_ok=True)
-        conditions, parameters = _scope(clinic_ids)
+        conditions, parameters = _scope(self.clinic_ids)
         where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
         self.connection.execute(
             "CREATE OR REPLACE TEMP TABLE study AS SELECT episode_id, 'S' ||"
@@ -308,7 +557,8 @@ class OutcomeData:
                 FROM cohort c JOIN study s USING (episode_id) ORDER BY s.study_id""",
             "visits": """
                 SELECT s.study_id, v.label AS time_point, v.day AS planned_day,
-                       v.answered_day, v.pain, v.odi, v.rmdq
+                       v.answered_day, v.pain, v.leg_pain, v.odi, v.rmdq, v.koos_symptoms,
+                       v.koos_pain, v.koos_adl, v.koos_sport, v.koos_qol
                 FROM visits v JOIN study s USING (episode_id)
                 ORDER BY s.study_id, v.sequence""",
             "adverse_events": """
@@ -331,50 +581,9 @@ class OutcomeData:
         found = self.connection.execute(f"SELECT count(*) FROM {relation}").fetchone()
         return int(found[0]) if found else 0
 
-    def columns(
-        self,
-        relation: str,
-        names: Sequence[str],
-        filters: Mapping[str, str] | None = None,
-        clinic_ids: Collection[UUID] | None = None,
-    ) -> dict[str, np.ndarray[Any, Any]]:
-        """Columns of a relation as numpy arrays, narrowed to the clinics of the reader's
-        scope (``clinic_ids``; None: all) and to the cohort ``filters`` match (stratum ->
-        value; the flow, which precedes treatment, is narrowed by clinic only)."""
-        assert relation in RELATIONS
-        clauses, parameters = _filter(filters or {})
-        if relation == "flow":
-            clauses, parameters = [], []
-        scope = _scope(clinic_ids)
-        where = ""
-        if relation in ("cohort", "flow"):
-            conditions = [*scope[0], *clauses]
-            if conditions:
-                where = " WHERE " + " AND ".join(conditions)
-            parameters = [*scope[1], *parameters]
-        else:
-            conditions = [*scope[0], *clauses]
-            if conditions:
-                where = (
-                    " WHERE episode_id IN (SELECT episode_id FROM cohort WHERE "
-                    + " AND ".join(conditions)
-                    + ")"
-                )
-            parameters = [*scope[1], *parameters]
-        selected = ", ".join(_identifier(name) for name in names)
-        query = f"SELECT {selected} FROM {relation}{where} ORDER BY episode_id"
-        result = self.connection.execute(query, parameters).fetchnumpy()
-        # Ids as fixed-width text: sorting, searching and grouping then run in C.
-        return {
-            name: np.asarray(result[name], dtype=str)
-            if name == "episode_id"
-            else np.asarray(result[name])
-            for name in names
-        }
-
-    def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]:
+    def strata_values(self) -> dict[str, list[str]]:
         """Every value each stratum takes in the cohort, for the report's filters."""
-        conditions, parameters = _scope(clinic_ids)
+        conditions, parameters = _scope(self.clinic_ids)
         where = (" WHERE " + " AND ".join(conditions)) if conditions else ""
         return {
             name: [
@@ -388,6 +597,14 @@ class OutcomeData:
 
     def close(self) -> None:
         self.connection.close()
+
+
+def _koos_sql() -> str:
+    return ",\n       ".join(
+        f"max(CASE WHEN r.instrument = 'koos' THEN TRY_CAST(json_extract_string(r.scores,"
+        f" '$.{name}') AS DOUBLE) END) AS koos_{name}"
+        for name in KOOS_SUBSCALES
+    )
 
 
 def _age_band_sql() -> str:

@@ -85,6 +85,9 @@ DEFINITIONS: tuple[ResponderDefinition, ...] = (
 )  # fmt: skip
 PRIMARY = next(d for d in DEFINITIONS if d.primary)
 
+# The KOOS subscales as koos.toml names them: the registry keeps one score column for each.
+KOOS_SUBSCALES = ("symptoms", "pain", "adl", "sport", "qol")
+
 # The report's age bands: (upper bound, exclusive; the band's name). The last has no bound.
 AGE_BANDS: tuple[tuple[int | None, str], ...] = (
     (40, "under 40"),
@@ -146,10 +149,26 @@ def analyse(
     due_ = np.asarray(due, dtype=bool)
     answered = ~np.isnan(np.asarray(follow_up, dtype=float))
     responder, evaluable = definition.responds(baseline, follow_up)
-    n_due = int(due_.sum())
-    n_answered = int((answered & due_).sum())
-    n_evaluable = int((evaluable & due_).sum())
-    k = int((responder & due_).sum())
+    return counted(
+        definition,
+        n_due=int(due_.sum()),
+        n_answered=int((answered & due_).sum()),
+        n_evaluable=int((evaluable & due_).sum()),
+        responders=int((responder & due_).sum()),
+        n_not_yet_due=int((~due_).sum()),
+    )
+
+
+def counted(
+    definition: ResponderDefinition,
+    *,
+    n_due: int,
+    n_answered: int,
+    n_evaluable: int,
+    responders: int,
+    n_not_yet_due: int,
+) -> ResponderAnalysis:
+    """The three analyses from the counts (as a database aggregates them)."""
     missing = n_due - n_answered
     return ResponderAnalysis(
         definition=definition,
@@ -157,9 +176,9 @@ def analyse(
         n_evaluable=n_evaluable,
         n_not_evaluable=n_answered - n_evaluable,
         n_missing=missing,
-        n_not_yet_due=int((~due_).sum()),
-        responders=k,
-        complete_case=Proportion.of(k, n_evaluable),
-        worst_case=Proportion.of(k, n_due),
-        best_case=Proportion.of(k + missing, n_due),
+        n_not_yet_due=n_not_yet_due,
+        responders=responders,
+        complete_case=Proportion.of(responders, n_evaluable),
+        worst_case=Proportion.of(responders, n_due),
+        best_case=Proportion.of(responders + missing, n_due),
     )

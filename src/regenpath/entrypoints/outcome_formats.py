@@ -99,6 +99,20 @@ def report_json(report: OutcomeReport) -> dict[str, Any]:
             "logrank_p": comparison.logrank_p,
         },
         "strata": report.strata,
+        "by_stratum": {
+            "time_point": report.stratum_time_point,
+            "definition": PRIMARY.code,
+            "rows": [
+                {
+                    "stratum": row.stratum,
+                    "value": row.value,
+                    "n_due": row.n_due,
+                    "n_answered": row.n_answered,
+                    "worst_case": _proportion(row.worst_case),
+                }
+                for row in report.by_stratum
+            ],
+        },
         "notes": report.notes,
     }
 

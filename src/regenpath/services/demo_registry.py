@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from regenpath.domain.followup import DEFAULT_SCHEDULE, parse_schedule
-from regenpath.domain.responders import AGE_BANDS
+from regenpath.domain.responders import AGE_BANDS, KOOS_SUBSCALES
 
 Relations = dict[str, dict[str, npt.NDArray[np.generic]]]
 
@@ -72,6 +72,7 @@ class _Treated:
     responds: npt.NDArray[np.bool_]
     fades: npt.NDArray[np.bool_]
     spine: npt.NDArray[np.bool_]
+    knee: npt.NDArray[np.bool_]
 
 
 def _treated(
@@ -117,7 +118,7 @@ def _treated(
         "currency": np.full(m, "USD"),
     }
     fades = responds & (rng.random(m) < 0.3)
-    return _Treated(columns, days_ago, responds, fades, spine)
+    return _Treated(columns, days_ago, responds, fades, spine, target == "knee")
 
 
 def _visits(
@@ -156,8 +157,23 @@ def _visits(
         "pain": np.where(answered, np.clip(np.round(baseline * left), 0, 10), np.nan),
         "odi": np.where(spine, np.clip(np.round(odi_base * left), 0, 100), np.nan),
         "rmdq": np.where(spine, rmdq, np.nan),
+        "leg_pain": np.where(spine, np.clip(np.round(baseline * left * 0.6), 0, 10), np.nan),
+        **_koos(rng, np.repeat(cohort.knee, k) & answered, left),
     }
     return visits, ~still_in[:, -1] & (cohort.days_ago > 400)
+
+
+def _koos(
+    rng: np.random.Generator, knee: npt.NDArray[np.bool_], left: npt.NDArray[np.float64]
+) -> dict[str, npt.NDArray[np.generic]]:
+    """The five KOOS subscales (100 = no problems) of the knees that answered, following
+    the same course as their pain."""
+    return {
+        f"koos_{name}": np.where(
+            knee, np.clip(np.round(100 - 55 * left + rng.normal(0, 8, len(left))), 0, 100), np.nan
+        )
+        for name in KOOS_SUBSCALES
+    }
 
 
 def _events(rng: np.random.Generator, cohort: _Treated) -> dict[str, npt.NDArray[np.generic]]:

@@ -30,7 +30,7 @@ from regenpath.domain.responders import (
     Proportion,
     ResponderAnalysis,
     ResponderDefinition,
-    analyse,
+    counted,
 )
 from regenpath.services.audit import record
 from regenpath.services.ports import Clock, OutcomeSource, UnitOfWork
@@ -100,6 +100,17 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class StratumOutcome:
+    """One value of one stratum at the report's reference time point (primary definition)."""
+
+    stratum: str
+    value: str
+    n_due: int
+    n_answered: int
+    worst_case: Proportion  # responders / due
+
+
+@dataclass(frozen=True)
 class OutcomeReport:
     as_of: date
     filters: dict[str, str]
@@ -111,6 +122,8 @@ class OutcomeReport:
     comparison: Comparison | None = None
     median_potential_follow_up_months: float | None = None
     notes: list[str] = field(default_factory=list)
+    by_stratum: list[StratumOutcome] = field(default_factory=list)
+    stratum_time_point: str | None = None  # the time point by_stratum is at
 
 
 def schedule_labels() -> set[str]:
@@ -118,92 +131,55 @@ def schedule_labels() -> set[str]:
     return {point.label for point in parse_schedule(DEFAULT_SCHEDULE)}
 
 
-def _rows_of(cohort: Mapping[str, Any], episodes: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
-    """The cohort row of each episode: the relations come ordered by episode id, so a binary
-    search finds them (a million visits in milliseconds, no Python loop)."""
-    ids = cohort["episode_id"]
-    rows = np.searchsorted(ids, episodes)
-    if len(episodes) and not np.array_equal(ids[np.minimum(rows, len(ids) - 1)], episodes):
-        raise ValueError("a visit of an episode outside the cohort")
-    return rows
+def _reference_point(time_points: Sequence[TimePointOutcome]) -> TimePointOutcome | None:
+    """The time point strata are compared at: 12 months when anyone is due there, else the
+    latest with patients due."""
+    due = [t for t in time_points if t.n_due]
+    return next((t for t in due if t.label == "12 months"), due[-1] if due else None)
 
 
 def _time_points(
-    cohort: Mapping[str, Any], visits: Mapping[str, Any], as_of: date
+    source: OutcomeSource, as_of: date, filters: Mapping[str, str], n_cohort: int
 ) -> list[TimePointOutcome]:
-    n_cohort = len(cohort["episode_id"])
-    due_all = visits["closes_on"].astype("datetime64[D]") < np.datetime64(as_of, "D")
     found = []
-    for sequence in np.unique(visits["sequence"]):
-        at = visits["sequence"] == sequence
-        rows = _rows_of(cohort, visits["episode_id"][at])
-        due = due_all[at]
-        completed = visits["completed"][at].astype(bool)
-        analyses = []
-        for definition in DEFINITIONS:
-            column = SCORE_OF[definition.score]
-            if column is None:
-                continue  # no baseline RMDQ is recorded at the evaluation
-            baseline = cohort[column][rows].astype(float)
-            follow_up = np.where(completed, visits[definition.score][at].astype(float), np.nan)
-            analyses.append(analyse(definition, baseline, follow_up, due))
-        n_due = int(due.sum())
-        n_completed = int((completed & due).sum())
+    for row in source.time_point_counts(as_of, DEFINITIONS, filters):
+        analyses = [
+            counted(
+                definition,
+                n_due=row["due"],
+                n_answered=answered,
+                n_evaluable=evaluable,
+                responders=responders,
+                n_not_yet_due=row["scheduled"] - row["due"],
+            )
+            for definition in DEFINITIONS
+            if definition.code in row["definitions"]
+            for answered, evaluable, responders in [row["definitions"][definition.code]]
+        ]
         found.append(
             TimePointOutcome(
-                sequence=int(sequence),
-                label=str(visits["label"][at][0]),
-                day=int(np.median(visits["day"][at])),
+                sequence=row["sequence"],
+                label=row["label"],
+                day=row["day"],
                 n_cohort=n_cohort,
-                n_replaced=n_cohort - len(rows),
-                n_not_yet_due=len(rows) - n_due,
-                n_due=n_due,
-                n_completed=n_completed,
-                completeness=Proportion.of(n_completed, n_due),
+                n_replaced=n_cohort - row["scheduled"],
+                n_not_yet_due=row["scheduled"] - row["due"],
+                n_due=row["due"],
+                n_completed=row["completed"],
+                completeness=Proportion.of(row["completed"], row["due"]),
                 responders=analyses,
             )
         )
     return found
 
 
-def durability_times(
-    cohort: Mapping[str, Any], visits: Mapping[str, Any], definition: ResponderDefinition
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.bool_], npt.NDArray[np.str_]]:
-    """Per responder: (days to the loss of response or to the last assessment while still
-    responding, whether the loss was seen, the episode). A responder is a patient who met the
-    definition at a visit; the loss is the first later visit at which they no longer do."""
-    column = SCORE_OF[definition.score]
-    assert column is not None
-    score = visits[definition.score].astype(float)
-    assessed = visits["completed"].astype(bool) & ~np.isnan(score)
-    episodes = visits["episode_id"][assessed]
-    days = visits["day"][assessed].astype(float)
-    baseline = cohort[column][_rows_of(cohort, episodes)].astype(float)
-    responds, _evaluable = definition.responds(baseline, score[assessed])
-    order = np.lexsort((days, episodes))
-    episodes, days, responds = episodes[order], days[order], responds[order]
-    if len(episodes) == 0:
-        return np.array([]), np.array([], dtype=bool), np.array([], dtype=str)
-    names, starts, group = np.unique(episodes, return_index=True, return_inverse=True)
-    inf = np.inf
-    first_response = np.minimum.reduceat(np.where(responds, days, inf), starts)
-    after = days > first_response[group]
-    lost = np.minimum.reduceat(np.where(~responds & after, days, inf), starts)
-    still = (days >= first_response[group]) & (days < lost[group])
-    last_responding = np.maximum.reduceat(np.where(still, days, -inf), starts)
-    responder = np.isfinite(first_response)
-    event = np.isfinite(lost[responder])
-    duration = np.where(event, lost[responder], last_responding[responder])
-    return duration, event, names[responder]
-
-
 def _durability(
-    cohort: Mapping[str, Any],
-    visits: Mapping[str, Any],
+    source: OutcomeSource,
+    filters: Mapping[str, str],
     definition: ResponderDefinition,
     conf_type: stats.ConfType,
 ) -> Durability:
-    duration, event, _names = durability_times(cohort, visits, definition)
+    duration, event = source.durability_durations(definition, filters)
     rows: list[dict[str, float | int | None]] = []
     median: tuple[float | None, float | None, float | None] = (None, None, None)
     at: list[SurvivalPoint] = []
@@ -259,24 +235,31 @@ def _months(days: float | None) -> float | None:
 
 def _flow(source: OutcomeSource, time_points: list[TimePointOutcome]) -> list[FlowStep]:
     """STROBE 13a/13b: the numbers at each step and why the others did not go on."""
-    flow = source.columns("flow", ["episode_id", "stage", "evaluated", "eligible", "treated"])
-    stage = flow["stage"].astype(str)
-    evaluated, eligible, treated = (
-        flow[k].astype(bool) for k in ("evaluated", "eligible", "treated")
-    )
-
-    def why(mask: npt.NDArray[np.bool_], words: Mapping[str, str]) -> dict[str, int]:
-        return dict(Counter(words.get(s, s.replace("_", " ")) for s in stage[mask]))
-
+    total = evaluated = eligible = treated = 0
+    not_evaluated: Counter[str] = Counter()
+    not_eligible: Counter[str] = Counter()
+    not_treated: Counter[str] = Counter()
+    for stage, was_evaluated, was_eligible, was_treated, n in source.flow_counts():
+        total += n
+        words = stage.replace("_", " ")
+        if not was_evaluated:
+            not_evaluated[_NOT_EVALUATED.get(stage, words)] += n
+            continue
+        evaluated += n
+        if not was_eligible:
+            waiting = stage == "in_evaluation"
+            not_eligible["awaiting the eligibility decision" if waiting else words] += n
+            continue
+        eligible += n
+        if not was_treated:
+            not_treated[words] += n
+            continue
+        treated += n
     steps = [
-        FlowStep("referred", len(stage), why(~evaluated, _NOT_EVALUATED)),
-        FlowStep(
-            "evaluated",
-            int(evaluated.sum()),
-            why(evaluated & ~eligible, {"in_evaluation": "awaiting the eligibility decision"}),
-        ),
-        FlowStep("eligible", int(eligible.sum()), why(eligible & ~treated, {})),
-        FlowStep("treated", int(treated.sum()), {}),
+        FlowStep("referred", total, dict(not_evaluated)),
+        FlowStep("evaluated", evaluated, dict(not_eligible)),
+        FlowStep("eligible", eligible, dict(not_treated)),
+        FlowStep("treated", treated, {}),
     ]
     for point in time_points:
         if not (point.n_due or point.n_completed):
@@ -295,20 +278,6 @@ def _flow(source: OutcomeSource, time_points: list[TimePointOutcome]) -> list[Fl
             )
         )
     return steps
-
-
-COHORT_COLUMNS = ["episode_id", "baseline_pain", "baseline_odi"]
-VISIT_COLUMNS = [
-    "episode_id",
-    "sequence",
-    "label",
-    "day",
-    "closes_on",
-    "completed",
-    "pain",
-    "odi",
-    "rmdq",
-]
 
 
 def read_outcome_report(
@@ -345,7 +314,7 @@ def export_deidentified(
 ) -> dict[str, int]:
     """The de-identified registry of the reader's clinics (HIPAA Safe Harbor), written to
     ``folder``; the export is audited with what it holds."""
-    written = source.export_deidentified(folder, file_format, uow.scope.clinic_ids)
+    written = source.scoped(uow.scope.clinic_ids).export_deidentified(folder, file_format)
     with uow:
         record(
             uow,
@@ -358,31 +327,6 @@ def export_deidentified(
         )
         uow.commit()
     return written
-
-
-@dataclass(frozen=True)
-class _InScope:
-    """The source, narrowed to the reader's clinics whatever the caller asks."""
-
-    source: OutcomeSource
-    clinic_ids: Collection[UUID] | None
-
-    def columns(
-        self,
-        relation: str,
-        names: Sequence[str],
-        filters: Mapping[str, str] | None = None,
-        clinic_ids: Collection[UUID] | None = None,
-    ) -> dict[str, Any]:
-        return self.source.columns(relation, names, filters, self.clinic_ids)
-
-    def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]:
-        return self.source.strata_values(self.clinic_ids)
-
-    def export_deidentified(
-        self, folder: Path, file_format: str, clinic_ids: Collection[UUID] | None = None
-    ) -> dict[str, int]:
-        return self.source.export_deidentified(folder, file_format, self.clinic_ids)
 
 
 def outcome_report(
@@ -398,28 +342,35 @@ def outcome_report(
     clinics ``clinic_ids`` (None: all, for the operator's command line); ``compare`` =
     (stratum, first value, second value) adds the two compared, at ``time_point`` (a label
     of the schedule; by default the latest with patients due on both sides)."""
-    source = _InScope(source, clinic_ids)
+    source = source.scoped(clinic_ids)
     chosen = dict(filters or {})
-    cohort = source.columns("cohort", COHORT_COLUMNS, chosen)
-    visits = source.columns("visits", VISIT_COLUMNS, chosen)
-    time_points = _time_points(cohort, visits, as_of)
+    n_cohort = source.cohort_summary(chosen)["n"]
+    time_points = _time_points(source, as_of, chosen, n_cohort)
+    reference = _reference_point(time_points)
+    by_stratum = (
+        [
+            StratumOutcome(stratum, value, due, answered, Proportion.of(responders, due))
+            for stratum, value, due, answered, responders in source.strata_counts(
+                as_of, PRIMARY, reference.sequence, chosen
+            )
+        ]
+        if reference is not None
+        else []
+    )
     known = schedule_labels() | {point.label for point in time_points}
     if time_point is not None and time_point not in known:
         raise InvalidValue("time_point", f"{time_point!r} is not a time point of the schedule")
-    last_seen = _potential_follow_up(
-        source.columns("cohort", ["episode_id", "stage", "injected_on"], chosen),
-        source.columns("visits", ["episode_id", "day", "completed"], chosen),
-        as_of,
-    )
     report = OutcomeReport(
         as_of=as_of,
         filters=chosen,
-        n_cohort=len(cohort["episode_id"]),
+        n_cohort=n_cohort,
         time_points=time_points,
-        durability=_durability(cohort, visits, PRIMARY, conf_type),
+        durability=_durability(source, chosen, PRIMARY, conf_type),
         flow=_flow(source, time_points),
         strata=source.strata_values(),
-        median_potential_follow_up_months=last_seen,
+        median_potential_follow_up_months=_potential_follow_up(source, chosen, as_of),
+        by_stratum=by_stratum,
+        stratum_time_point=reference.label if reference else None,
         notes=[
             f"Primary responder definition: {PRIMARY.title} ({PRIMARY.source}).",
             "A time point is due once its window has closed; patients whose window is still"
@@ -438,22 +389,14 @@ LEFT_FOLLOW_UP = ("lost_to_follow_up", "withdrawn")
 
 
 def _potential_follow_up(
-    cohort: Mapping[str, Any], visits: Mapping[str, Any], as_of: date
+    source: OutcomeSource, filters: Mapping[str, str], as_of: date
 ) -> float | None:
     """Median potential follow-up by reverse Kaplan-Meier (outcomes.md section 4): a patient
     lost to follow-up (or withdrawn) leaves at their last answered visit, which is the
     "event"; everyone else is followed up to ``as_of``, a censoring the reverse curve counts."""
-    n = len(cohort["episode_id"])
-    if n == 0:
+    durations, left = source.follow_up_durations(as_of, LEFT_FOLLOW_UP, filters)
+    if len(durations) == 0:
         return None
-    injected = cohort["injected_on"].astype("datetime64[D]")
-    until_now = (np.datetime64(as_of, "D") - injected).astype(float)
-    last_seen = np.zeros(n)
-    answered = visits["completed"].astype(bool)
-    rows = _rows_of(cohort, visits["episode_id"][answered])
-    np.maximum.at(last_seen, rows, visits["day"][answered].astype(float))
-    left = np.isin(cohort["stage"].astype(str), LEFT_FOLLOW_UP)
-    durations = np.where(left, last_seen, np.maximum(until_now, 0))
     return _months(stats.reverse_km_median_followup(durations, left))
 
 
@@ -470,14 +413,13 @@ def _with_comparison(
     sides = []
     for value in (first, second):
         narrowed = chosen | {stratum: value}
-        cohort = source.columns("cohort", COHORT_COLUMNS, narrowed)
-        visits = source.columns("visits", VISIT_COLUMNS, narrowed)
-        sides.append((cohort, visits, _time_points(cohort, visits, as_of)))
+        n = source.cohort_summary(narrowed)["n"]
+        sides.append((narrowed, _time_points(source, as_of, narrowed, n)))
     # The latest time point both sides have patients due at.
     common = [
         (a, b)
-        for a in sides[0][2]
-        for b in sides[1][2]
+        for a in sides[0][1]
+        for b in sides[1][1]
         if a.sequence == b.sequence and (a.label == time_point or (a.n_due and b.n_due))
     ]
     if time_point is not None:
@@ -494,7 +436,7 @@ def _with_comparison(
         estimate, lower, upper = stats.newcombe_difference(pa.k, pa.n, pb.k, pb.n)
         difference = (float(estimate), float(lower), float(upper))
     chi2 = p = None
-    durations = [durability_times(c, v, PRIMARY) for c, v, _t in sides]
+    durations = [source.durability_durations(PRIMARY, narrowed) for narrowed, _t in sides]
     if all(len(d[0]) for d in durations) and any(d[1].any() for d in durations):
         result = stats.logrank_test(
             np.concatenate([d[0] for d in durations]),
@@ -543,15 +485,13 @@ def what_to_expect(
 ) -> Expectation:
     """Figures for "patients like me" (``like``: stratum -> value, e.g. condition, target,
     age band), each suppressed below MIN_PATIENTS patients."""
-    scoped = _InScope(source, clinic_ids)
+    scoped = source.scoped(clinic_ids)
     chosen = dict(like)
-    cohort = scoped.columns("cohort", [*COHORT_COLUMNS, "price", "currency"], chosen)
-    visits = scoped.columns("visits", VISIT_COLUMNS, chosen)
-    events = scoped.columns("events", ["episode_id", "serious"], chosen)
-    n = len(cohort["episode_id"])
+    summary = scoped.cohort_summary(chosen)
+    n = summary["n"]
     responders: Proportion | None = None
     label: str | None = None
-    by_label = {t.label: t for t in _time_points(cohort, visits, as_of)}
+    by_label = {t.label: t for t in _time_points(scoped, as_of, chosen, n)}
     for wanted in EXPECTATION_TIME_POINTS:
         point = by_label.get(wanted)
         if point is not None and point.n_due >= MIN_PATIENTS:
@@ -560,16 +500,13 @@ def what_to_expect(
             break
     any_event = serious = None
     if n >= MIN_PATIENTS:
-        with_event = len(set(events["episode_id"].tolist()))
-        with_serious = len(set(events["episode_id"][events["serious"].astype(bool)].tolist()))
-        any_event, serious = Proportion.of(with_event, n), Proportion.of(with_serious, n)
-    prices = cohort["price"].astype(float)
-    known = ~np.isnan(prices)
+        any_event = Proportion.of(summary["with_event"], n)
+        serious = Proportion.of(summary["with_serious"], n)
     price_range = None
-    if int(known.sum()) >= MIN_PATIENTS:
-        currencies = {str(c) for c in cohort["currency"][known]}
-        currency = currencies.pop() if len(currencies) == 1 else "mixed currencies"
-        price_range = (float(prices[known].min()), float(prices[known].max()), currency)
+    if summary["priced"] >= MIN_PATIENTS:
+        currencies = summary["currencies"]
+        currency = currencies[0] if len(currencies) == 1 else "mixed currencies"
+        price_range = (float(summary["price_min"]), float(summary["price_max"]), currency)
     return Expectation(chosen, n, label, responders, any_event, serious, price_range)
 
 

@@ -36,6 +36,7 @@ from regenpath.domain.patients import Clinic, Patient
 from regenpath.domain.procedures import HarvestRecord, InjectionRecord
 from regenpath.domain.products import BedsideVerification, Product, ProductStatus
 from regenpath.domain.quality import ProcessingStep, QcResult
+from regenpath.domain.responders import ResponderDefinition
 from regenpath.domain.safety import (
     AdverseEvent,
     AeCatalogue,
@@ -421,19 +422,39 @@ class DeliveryFailure(Exception):
 
 
 class OutcomeSource(Protocol):
-    """The registry's analytic relations (flow, cohort, visits), read column-wise."""
+    """The registry's analytic relations, aggregated by the engine (adapters/analytics.py),
+    narrowed to the cohort ``filters`` and to the clinics of :meth:`scoped`."""
 
-    def columns(
+    def scoped(self, clinic_ids: Collection[UUID] | None) -> OutcomeSource:
+        """The same data for a reader of ``clinic_ids`` only (None: every clinic)."""
+        ...
+
+    def cohort_summary(self, filters: Mapping[str, str] | None = None) -> dict[str, Any]: ...
+    def time_point_counts(
         self,
-        relation: str,
-        names: Sequence[str],
+        as_of: date,
+        definitions: Sequence[ResponderDefinition],
         filters: Mapping[str, str] | None = None,
-        clinic_ids: Collection[UUID] | None = None,
-    ) -> dict[str, Any]: ...
-    def strata_values(self, clinic_ids: Collection[UUID] | None = None) -> dict[str, list[str]]: ...
-    def export_deidentified(
-        self, folder: Path, file_format: str, clinic_ids: Collection[UUID] | None = None
-    ) -> dict[str, int]: ...
+    ) -> list[dict[str, Any]]: ...
+    def strata_counts(
+        self,
+        as_of: date,
+        definition: ResponderDefinition,
+        sequence: int,
+        filters: Mapping[str, str] | None = None,
+    ) -> list[tuple[str, str, int, int, int]]: ...
+    def durability_durations(
+        self, definition: ResponderDefinition, filters: Mapping[str, str] | None = None
+    ) -> tuple[Any, Any]: ...
+    def follow_up_durations(
+        self,
+        as_of: date,
+        left_stages: Sequence[str],
+        filters: Mapping[str, str] | None = None,
+    ) -> tuple[Any, Any]: ...
+    def flow_counts(self) -> list[tuple[str, bool, bool, bool, int]]: ...
+    def strata_values(self) -> dict[str, list[str]]: ...
+    def export_deidentified(self, folder: Path, file_format: str) -> dict[str, int]: ...
 
 
 class Mailer(Protocol):
