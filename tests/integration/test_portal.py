@@ -143,6 +143,8 @@ def test_questionnaires_one_question_at_a_time_resume_and_complete_the_time_poin
 
     first = browser.get(f"/portal/visits/{visit_id}/nrs-spine")
     assert "Question 1 of 2" in first.text
+    assert "Riverside Spine</span>" in first.text  # the clinic, and its phone, on every page
+    assert 'href="tel:+13125550142"' in first.text
     assert "how bad has your back pain been" in first.text
     answer_all(browser, csrf, visit_id, "nrs-spine", {"back": 3, "leg": 1})
     review = browser.get(f"/portal/visits/{visit_id}/nrs-spine")

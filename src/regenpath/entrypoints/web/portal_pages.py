@@ -31,7 +31,7 @@ from regenpath.entrypoints.deps import (
 )
 from regenpath.entrypoints.web.followup_charts import score_charts
 from regenpath.entrypoints.web.rendering import page_error, templates
-from regenpath.services import followup, portal, safety
+from regenpath.services import clinics, followup, portal, safety
 from regenpath.services.errors import NotAuthenticated
 from regenpath.services.ports import UnitOfWork
 from regenpath.services.safety import ReportProblem
@@ -149,7 +149,12 @@ def question(
         return RedirectResponse(f"/portal?sent={code}", status_code=303)
     instrument = step.instrument
     asked = item if item is not None else _next_item(instrument, step.answers, None)
-    context: dict[str, Any] = {"step": step, "instrument": instrument, "portal": session}
+    context: dict[str, Any] = {
+        "step": step,
+        "instrument": instrument,
+        "portal": session,
+        "clinic": clinics.get_clinic(uow, session.clinic_id),  # its phone, on every page
+    }
     if asked is None:
         return templates.TemplateResponse(request, "portal/review.html", context)
     try:
