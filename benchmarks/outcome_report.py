@@ -23,6 +23,7 @@ import pandas as pd
 from lifelines import KaplanMeierFitter
 
 from regenpath.adapters.analytics import STRATA, OutcomeData, write_snapshot
+from regenpath.domain.followup import DAYS_PER_MONTH
 from regenpath.domain.responders import DEFINITIONS, KOOS_SUBSCALES
 from regenpath.services.demo_registry import RegistryClinic, generate_registry
 from regenpath.services.outcomes import OutcomeReport, outcome_report
@@ -146,7 +147,7 @@ def main() -> None:
         reference["km_events"],
     )
     reference_median = reference["km_median"]
-    months = None if np.isinf(reference_median) else round(reference_median / (365.25 / 12), 1)
+    months = None if np.isinf(reference_median) else round(reference_median / DAYS_PER_MONTH, 1)
     same_median = months == mine["km_median_months"]
     same_strata = mine["strata"] == reference["strata"]
     print(

@@ -488,7 +488,7 @@ class OutcomeData(_Aggregates):
             schema = "live.main"
         elif url.get_backend_name() == "postgresql":
             _load_extension(connection, "postgres_scanner")
-            dsn = _libpq(url).replace("'", "''")
+            dsn = _quoted(_libpq(url))
             search_path = _search_path(url)
             connection.execute(
                 f"ATTACH '{dsn}' AS live (TYPE postgres, READ_ONLY, SCHEMA '{search_path}')"
@@ -656,9 +656,10 @@ def _identifier(name: str) -> str:
     return name
 
 
-def _quoted(path: Path) -> str:
-    """A path inside a single-quoted SQL literal (ATTACH and COPY take no parameters)."""
-    return str(path).replace("'", "''")
+def _quoted(text: Path | str) -> str:
+    """A path or connection string inside a single-quoted SQL literal (ATTACH and COPY take
+    no parameters)."""
+    return str(text).replace("'", "''")
 
 
 _SEARCH_PATH = re.compile(r"-c\s*search_path=([A-Za-z_][A-Za-z0-9_]*)")

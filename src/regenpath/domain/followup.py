@@ -22,7 +22,8 @@ DEFAULT_SCHEDULE = "2w, 6w, 3m, 6m, 12m, 24m, yearly to 5y"
 # FU-1's "N consecutive missed" default (issue 8): two missed visits in a row.
 DEFAULT_MISSED_FOR_LOST = 2
 
-_DAYS_PER = {"d": 1, "w": 7, "m": 365.25 / 12, "y": 365.25}
+DAYS_PER_MONTH = 365.25 / 12
+_DAYS_PER = {"d": 1, "w": 7, "m": DAYS_PER_MONTH, "y": 365.25}
 _OFFSET = re.compile(r"^(\d{1,3})([dwmy])$")
 _YEARLY = re.compile(r"^yearly to (\d{1,2})y$")
 

@@ -17,9 +17,10 @@ from regenpath.adapters.charts import (
     rate_bars_svg,
     survival_svg,
 )
+from regenpath.domain.followup import DAYS_PER_MONTH
 from regenpath.domain.responders import PRIMARY, Proportion, ResponderAnalysis
 from regenpath.entrypoints.web.rendering import svg_image, templates
-from regenpath.services.outcomes import DAYS_PER_MONTH, OutcomeReport
+from regenpath.services.outcomes import OutcomeReport
 
 ANALYSES = (
     ("complete_case", "complete case"),

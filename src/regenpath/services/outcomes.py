@@ -23,7 +23,7 @@ import numpy.typing as npt
 from regenpath import stats
 from regenpath.domain.audit import AuditAction
 from regenpath.domain.errors import InvalidValue
-from regenpath.domain.followup import DEFAULT_SCHEDULE, parse_schedule
+from regenpath.domain.followup import DAYS_PER_MONTH, DEFAULT_SCHEDULE, parse_schedule
 from regenpath.domain.responders import (
     DEFINITIONS,
     PRIMARY,
@@ -35,7 +35,6 @@ from regenpath.domain.responders import (
 from regenpath.services.audit import record
 from regenpath.services.ports import Clock, OutcomeSource, UnitOfWork
 
-DAYS_PER_MONTH = 365.25 / 12
 SCORE_OF = {"pain": "baseline_pain", "odi": "baseline_odi", "rmdq": None}
 # Stages in which an episode stopped before a step, in words for the flow's reasons.
 _NOT_EVALUATED = {"referred": "waiting for evaluation", "in_evaluation": "in evaluation"}

@@ -74,9 +74,7 @@ def _consent_page(
 def _what_to_expect(uow: UnitOfWork, app: AppDep, episode: Episode) -> Expectation:
     """The clinic's own figures for patients like this one, shown before they sign."""
     patient = patients.get_patient(uow, app.clock, episode.patient_id)
-    today = app.clock.now().date()
-    born = patient.birth_date
-    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    age = patient.age_on(app.clock.now().date())
     group = {"condition": episode.condition_code[:3], "target": region_of(episode.target_site)}
     return patients_like(app, [group], age, uow.scope.clinic_ids)
 
