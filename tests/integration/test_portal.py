@@ -293,3 +293,10 @@ def test_staff_send_a_portal_link_and_a_patient_signs_out(
     out = browser.post("/portal/sign-out", data={"csrf_token": csrf}, follow_redirects=False)
     assert out.status_code == 303
     assert browser.get("/portal").status_code == 401
+
+
+def test_a_link_cut_short_gets_a_page_that_says_so(browser: TestClient) -> None:
+    for url in ("/portal/enter?token=abc", "/portal/enter"):
+        cut = browser.get(url)
+        assert cut.status_code == 400 and cut.headers["content-type"].startswith("text/html")
+        assert "This link is incomplete" in cut.text

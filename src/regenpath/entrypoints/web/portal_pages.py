@@ -44,14 +44,20 @@ ReportOwnProblem = Annotated[
 ]
 AnswerOwnFollowUp = Annotated[UnitOfWork, Depends(PortalAccess(Action.UPDATE, Resource.FOLLOW_UP))]
 Patient = Annotated[PatientSession, Depends(signed_in_patient)]
-TOKEN = Annotated[str, Query(min_length=16, max_length=200)]
+MIN_TOKEN_LENGTH = 16  # the links carry 43 characters (secrets.token_urlsafe(32))
 OPEN = (VisitStatus.DUE, VisitStatus.LATE)
 CODES = frozenset(code.value for code in InstrumentCode)
 
 
 @router.get("/portal/enter", response_class=HTMLResponse, dependencies=[Depends(public)])
-def enter(request: Request, token: TOKEN) -> Response:
-    """The emailed link lands here; only the button below spends it."""
+def enter(request: Request, token: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """The emailed link lands here; only the button below spends it. A link cut short by a
+    mail program gets a page that says so, not a form error."""
+    if len(token) < MIN_TOKEN_LENGTH:
+        return page_error(
+            request, 400, "This link is incomplete. Copy the whole link from the email, or ask"
+            " the clinic to send a new one."
+        )  # fmt: skip
     return templates.TemplateResponse(request, "portal/enter.html", {"token": token})
 
 
