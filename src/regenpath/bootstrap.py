@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from regenpath.adapters.analytics import OutcomeData
 from regenpath.adapters.db.engine import build_engine, build_session_factory
 from regenpath.adapters.db.uow import SqlUnitOfWork
+from regenpath.adapters.fhir.server import FhirServer
 from regenpath.adapters.notify.smtp import SmtpMailer
 from regenpath.adapters.rulesets import load_ae_catalogue, load_instruments, load_ruleset
 from regenpath.adapters.security import Argon2PasswordHasher, keyed_digest
@@ -107,6 +108,11 @@ class Application:
     @property
     def session_lifetime(self) -> timedelta:
         return timedelta(hours=self.settings.session_hours)
+
+    @property
+    def fhir(self) -> FhirServer:
+        """The FHIR R4 facade over the pathway's records."""
+        return FhirServer(self.clock, self.new_id, self.instruments, self.ae_catalogue)
 
     def unit_of_work(self, scope: AccessScope | None = None) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.session_factory, scope or AccessScope())

@@ -339,3 +339,19 @@ def close(client: TestClient, episode: dict[str, Any], **extra: Any) -> dict[str
     assert response.status_code == 200, response.text
     closed: dict[str, Any] = response.json()["episode"]
     return closed
+
+
+def pain_response(patient_id: str, back: int, leg: int, authored: str) -> dict[str, Any]:
+    """A FHIR QuestionnaireResponse to the spine pain NRS, as another system would send it."""
+    box = "https://regenpath.org/fhir/CodeSystem/nrs-spine-answer"
+    return {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": "https://regenpath.org/fhir/Questionnaire/nrs-spine",
+        "status": "completed",
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "authored": authored,
+        "item": [
+            {"linkId": "back", "answer": [{"valueCoding": {"system": box, "code": str(back)}}]},
+            {"linkId": "leg", "answer": [{"valueCoding": {"system": box, "code": str(leg)}}]},
+        ],
+    }

@@ -167,3 +167,30 @@ def test_the_demo_spreads_patients_over_every_stage_on_each_database(
     assert set(summary.by_stage) == set(Stage) - {Stage.ADMINISTERED}
     counts = episodes.count_by_stage(application.unit_of_work())
     assert counts == {stage: summary.by_stage.get(stage, 0) for stage in Stage}
+
+
+def test_fhir_export_then_import_into_an_empty_database(tmp_path: Path) -> None:
+    source, target, folder = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "fhir"
+    demo = regenpath("demo", "--patients", "10", "--as-of", "2026-06-30", database=source)
+    assert demo.returncode == 0, demo.stderr
+    exported = regenpath(
+        "export", "fhir", str(folder), "--clinic", "Riverside Spine & Joint Clinic",
+        database=source,
+    )  # fmt: skip
+    assert exported.returncode == 0, exported.stderr
+    assert "Patient.ndjson: " in exported.stdout
+    files = sorted(str(p) for p in folder.glob("*.ndjson"))
+    assert regenpath("db", "upgrade", database=target).returncode == 0
+    imported = regenpath("import", "fhir", *files, database=target)
+    assert imported.returncode == 0, imported.stderr
+    assert "Organization.ndjson: 1 added" in imported.stdout
+    assert "resources/s" in imported.stdout
+    again = regenpath("import", "fhir", *files, database=target)
+    assert " 0 added, 0 changed" in again.stdout
+    broken = tmp_path / "Observation.ndjson"
+    broken.write_text('{"resourceType": "Observation", "id": "x", "status": "final"}\n')
+    refused = regenpath("import", "fhir", str(broken), database=target)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("error: ")
+    assert "nothing of it was imported" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1

@@ -65,6 +65,8 @@ class Resource(StrEnum):
     STAGE_COUNTS = "stage_counts"  # de-identified aggregates: counts, never a person
     OUTCOME_REPORT = "outcome_report"  # the registry's aggregate outcomes, never a person
     DEIDENTIFIED_EXPORT = "deidentified_export"  # the registry for research (Safe Harbor)
+    # FHIR Bulk Data: every identified record of the clinic out (read) or in (create).
+    BULK_DATA = "bulk_data"
     USER = "user"
     API_TOKEN = "api_token"  # noqa: S105 -- the user's own tokens, a resource name
 
@@ -95,6 +97,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         # Chases follow-ups (DESIGN.md s.1): reads them, types in answers given by phone.
         Resource.FOLLOW_UP: frozenset({R, U}),
         Resource.PORTAL_LINK: frozenset({C}),
+        Resource.BULK_DATA: frozenset({C}),  # brings in referred patients' records
     },
     # Harvests and injects (DESIGN.md s.1), so records both and may check at the bedside.
     Role.PHYSICIAN: _EVERY_ROLE
@@ -118,6 +121,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.TASK: frozenset({R}),
         Resource.FOLLOW_UP: frozenset({R, U}),
         Resource.PORTAL_LINK: frozenset({C}),
+        Resource.BULK_DATA: frozenset({R, C}),
     },
     # Receives, processes, tests, labels, releases; keeps the donor records.
     Role.LAB_TECHNICIAN: _EVERY_ROLE
@@ -163,6 +167,7 @@ PERMISSIONS: Mapping[Role, Mapping[Resource, frozenset[Action]]] = {
         Resource.REGULATORY_REPORT: frozenset({R, U}),
         Resource.DEVIATION: frozenset({C}),
         Resource.DEIDENTIFIED_EXPORT: frozenset({R}),
+        Resource.BULK_DATA: frozenset({R}),  # hands the registry and auditors the records
     },
     # Never an identity: only the aggregates and the de-identified export (DESIGN.md s.1).
     Role.REGISTRY_ANALYST: _EVERY_ROLE | {Resource.DEIDENTIFIED_EXPORT: frozenset({R})},

@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from regenpath import __version__
 from regenpath.bootstrap import Application, bootstrap
-from regenpath.entrypoints import headers
+from regenpath.entrypoints import fhir_api, headers
 from regenpath.entrypoints.api import problems
 from regenpath.entrypoints.api.routers import (
     access,
@@ -94,6 +94,7 @@ def create_app(application: Application | None = None) -> FastAPI:
     api.include_router(followup.router)
     api.include_router(outcomes.router)
     app.include_router(api)
+    app.include_router(fhir_api.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _error: LoginRequired) -> Response:

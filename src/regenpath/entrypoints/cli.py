@@ -4,6 +4,7 @@ create."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -26,6 +27,9 @@ from typer.exceptions import TyperException
 from regenpath.adapters.analytics import AnalyticsError, OutcomeData, write_snapshot
 from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import AuditEventRow, PatientRow
+from regenpath.adapters.fhir import search
+from regenpath.adapters.fhir.server import IMPORT_ORDER
+from regenpath.adapters.fhir.validation import FhirError
 from regenpath.adapters.security import Argon2PasswordHasher
 from regenpath.bootstrap import Application, bootstrap
 from regenpath.config import get_settings
@@ -34,7 +38,7 @@ from regenpath.domain.errors import DomainError
 from regenpath.domain.patients import Clinic
 from regenpath.entrypoints.outcome_formats import report_csv, report_html, report_json
 from regenpath.services import audit, clinics, identity, outcomes, portal
-from regenpath.services.demo import demo_password, seed_demo
+from regenpath.services.demo import demo_password, demo_username, seed_demo
 from regenpath.services.demo_registry import RegistryClinic, generate_registry
 from regenpath.services.errors import ServiceError
 from regenpath.services.identity import MAX_TOKEN_DAYS
@@ -225,6 +229,17 @@ def demo(
             application.new_id,
             application.follow_up,
         )
+        # A token for the first clinic's physician, so the FHIR facade can be tried at once.
+        fhir_token = identity.create_token(
+            application.unit_of_work(AccessScope(actor="regenpath demo")),
+            application.clock,
+            application.new_id,
+            application.digest,
+            username=demo_username(summary.clinics[0], Role.PHYSICIAN),
+            name="FHIR demo",
+            days=30,
+        ).secret
+        fhir_base = f"{settings.public_url.rstrip('/')}/fhir/R4"
     finally:
         application.dispose()
     accounts = Table(
@@ -261,6 +276,17 @@ def demo(
             f" {visit.label} check-in is due (the link works once, on a phone too):"
         )
         console.print(link, soft_wrap=True, markup=False)
+    console.print(
+        f"FHIR R4 at {fhir_base} (read the CapabilityStatement at /metadata). As"
+        f" {summary.clinics[0].name}'s physician, for 30 days:",
+        soft_wrap=True,
+    )
+    console.print(
+        f"curl -H 'Authorization: Bearer {fhir_token}'"
+        f" '{fhir_base}/Observation?code=http://loinc.org|72514-3&_sort=-date&_count=5'",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 export_app = typer.Typer(help="Exports for analysis.", no_args_is_help=True)
@@ -368,6 +394,119 @@ def export_deidentified(
             application.dispose()
     for name, rows in written.items():
         console.print(f"{folder / (name + '.' + file_format.lower())}: {rows} rows")
+
+
+@export_app.command("fhir")
+def export_fhir(
+    folder: Annotated[Path, typer.Argument(help="Where to write one NDJSON file per type.")],
+    clinic: Annotated[
+        str | None, typer.Option(help="Only this clinic (its id): a FHIR Group export.")
+    ] = None,
+    types: Annotated[
+        str | None, typer.Option("--type", help="Resource types, comma-separated (_type).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only what changed after this instant (_since).")
+    ] = None,
+) -> None:
+    """FHIR R4 Bulk Data export: NDJSON per resource type, identified records (handle as
+    patient data)."""
+    application = bootstrap()
+    try:
+        server = application.fhir
+        try:
+            chosen = server.export_types("system", types)
+            after = search.date_range(since)[0] if since else None
+        except (FhirError, ValueError) as error:
+            raise CommandFailed(f"{error}") from None
+        scope = AccessScope(actor="regenpath export fhir")
+        if clinic is not None:
+            chosen_clinic = _fhir_clinic(application, clinic)
+            scope = AccessScope(clinic_ids=frozenset({chosen_clinic}), actor=scope.actor)
+        with console.status("Exporting"):
+            files = server.export_ndjson(application.unit_of_work(scope), chosen, after)
+    finally:
+        application.dispose()
+    folder.mkdir(parents=True, exist_ok=True)
+    for resource_type, lines in files.items():
+        target = folder / f"{resource_type}.ndjson"
+        target.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        console.print(f"{target}: {len(lines)} resources", soft_wrap=True)
+
+
+import_app = typer.Typer(help="Bring records in.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+@import_app.command("fhir")
+def import_fhir(
+    files: Annotated[list[Path], typer.Argument(help="NDJSON files of FHIR R4 resources.")],
+    clinic: Annotated[
+        str | None,
+        typer.Option(help="The clinic the records belong to (its id); needed with several."),
+    ] = None,
+) -> None:
+    """FHIR R4 NDJSON import: each file is validated, mapped and written in one transaction
+    (an error anywhere in a file leaves nothing of it); importing a file again changes
+    nothing. Files are taken clinic first, then staff, patients and the rest."""
+    for path in files:
+        if not path.is_file():
+            raise CommandFailed(f"{path}: no such file")
+    ordered = sorted(files, key=_import_rank)
+    application = bootstrap()
+    try:
+        server = application.fhir
+        owner = _fhir_clinic(application, clinic) if clinic else None
+        sizes = {path: _count_lines(path) for path in ordered}
+        with _progress("FHIR import") as progress:
+            task = progress.add_task("import", total=sum(sizes.values()))
+            for path in ordered:
+                started = time.perf_counter()
+                with path.open(encoding="utf-8") as handle:
+                    try:
+                        result = server.import_resources(
+                            application.unit_of_work(AccessScope(actor="regenpath import fhir")),
+                            enumerate(handle, start=1),
+                            owner,
+                            path.name,
+                            progress=lambda n: progress.advance(task, n),
+                            # Validation is the costly part: big files use every core.
+                            workers=(os.cpu_count() or 1) if sizes[path] >= 20_000 else 0,
+                        )
+                    except FhirError as error:
+                        raise CommandFailed(
+                            f"{path}: {error}; nothing of it was imported"
+                        ) from None
+                seconds = time.perf_counter() - started
+                progress.console.print(
+                    f"{path.name}: {sum(result.added.values())} added,"
+                    f" {sum(result.changed.values())} changed,"
+                    f" {sum(result.unchanged.values())} unchanged"
+                    f" ({result.total / max(seconds, 1e-9):,.0f} resources/s)",
+                    soft_wrap=True,
+                )
+    finally:
+        application.dispose()
+
+
+def _import_rank(path: Path) -> tuple[int, str]:
+    """Organization.ndjson before Practitioner.ndjson before Patient.ndjson before the rest."""
+    stem = path.stem.split(".")[0]
+    order = list(dict.fromkeys(IMPORT_ORDER))
+    return (order.index(stem) if stem in order else len(order), path.name)
+
+
+def _count_lines(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def _fhir_clinic(application: Application, text: str) -> UUID:
+    """A clinic by id (it may come with the Organization file being imported) or by name."""
+    try:
+        return UUID(text)
+    except ValueError:
+        return _clinic_id(clinics.list_clinics(application.unit_of_work(_OPERATOR)), text)
 
 
 PARTNER_CLINICS = ("Lakeside Regenerative", "Northgate Orthopaedics", "Summit Sports Medicine")

@@ -15,6 +15,8 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 
+from regenpath.adapters.fhir.server import GUARDS
+from regenpath.adapters.fhir.validation import FhirError
 from regenpath.bootstrap import Application
 from regenpath.domain.access import (
     Action,
@@ -125,6 +127,37 @@ class ApiAccess:
             secret.strip(),
         )
         return _authorize(request, application, staff, self.permission)
+
+
+class FhirAccess:
+    """A FHIR route's permission: the resource type in the path picks what is guarded
+    (adapters/fhir/server.py GUARDS), so reading Observations needs the follow-up permission
+    and reading Patients the patient one; ``resource`` fixes it for the Bulk Data routes."""
+
+    def __init__(self, action: Action, resource: Resource | None = None) -> None:
+        self.action = action
+        self.resource = resource
+
+    def permission_for(self, resource_type: str | None) -> Permission | None:
+        if self.resource is not None:
+            return Permission(self.action, self.resource)
+        guarded = GUARDS.get(resource_type or "")
+        if guarded is None:
+            return None
+        if guarded is Resource.FOLLOW_UP and self.action is Action.CREATE:
+            # A new response or score is an answer entered into the follow-up, which the
+            # permission table grants as updating it (the staff who chase follow-ups).
+            return Permission(Action.UPDATE, guarded)
+        return Permission(self.action, guarded)
+
+    def __call__(self, request: Request) -> UnitOfWork:
+        permission = self.permission_for(request.path_params.get("resource_type"))
+        if permission is None:
+            # An unknown type: authenticate anyway, so a stranger learns nothing, then 404.
+            ApiAccess(self.action, Resource.CLINIC)(request)
+            name = request.path_params.get("resource_type")
+            raise FhirError.one(404, "not-supported", f"{name} is not served here")
+        return ApiAccess(permission.action, permission.resource)(request)
 
 
 def current_session(request: Request) -> tuple[StaffMember, StaffSession] | None:

@@ -464,6 +464,106 @@ class Mailer(Protocol):
     def deliver(self, message: OutboxMessage, before_final_dot: Callable[[], None]) -> None: ...
 
 
+@dataclass(frozen=True)
+class StoredResource:
+    """A FHIR resource that came in through the FHIR facade (created, updated or imported) and
+    has no table of its own in the pathway, kept as the JSON it was validated as."""
+
+    resource_type: str
+    resource_id: str
+    clinic_id: UUID
+    patient_id: UUID | None  # the pathway's patient it is about, once its reference resolved
+    version: int
+    last_updated: datetime
+    content: str
+    content_hash: str
+
+
+@dataclass
+class PathwayRecords:
+    """The pathway's own records, loaded for the FHIR facade to show as resources."""
+
+    clinics: list[Clinic] = field(default_factory=list)
+    staff: list[UserAccount] = field(default_factory=list)
+    patients: list[Patient] = field(default_factory=list)
+    episodes: list[Episode] = field(default_factory=list)
+    harvests: list[HarvestRecord] = field(default_factory=list)
+    injections: list[InjectionRecord] = field(default_factory=list)
+    products: list[Product] = field(default_factory=list)
+    responses: list[QuestionnaireResponse] = field(default_factory=list)
+    adverse_events: list[AdverseEvent] = field(default_factory=list)
+    consents: list[SignedConsent] = field(default_factory=list)
+    # Patients imported with an id of another system keep it: pathway id -> FHIR id.
+    patient_resource_ids: dict[UUID, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """A FHIR Bulk Data export: who asked, for what, and how far it got."""
+
+    id: UUID
+    requested_by: str  # the audit trail's actor
+    clinic_ids: tuple[UUID, ...]  # what the requester could read when they asked
+    level: str  # system, patient or group
+    types: tuple[str, ...]
+    since: datetime | None
+    request_url: str
+    requested_at: datetime
+    status: str = "accepted"  # accepted, in-progress, completed, failed
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    job_id: UUID
+    resource_type: str
+    count: int
+    content: str  # NDJSON
+
+
+class FhirStore(Protocol):
+    def get(self, resource_type: str, resource_id: str) -> StoredResource | None: ...
+    def find(
+        self,
+        resource_type: str | None = None,
+        patient_ids: Collection[UUID] | None = None,
+        since: datetime | None = None,
+    ) -> list[StoredResource]: ...
+    def owners(
+        self, resource_type: str, resource_ids: Collection[str]
+    ) -> dict[str, StoredResource]:
+        """Stored resources with these ids in any clinic (ids are unique per type server-wide),
+        without their content."""
+        ...
+
+    def taken_patient_ids(self, patient_ids: Collection[UUID]) -> set[UUID]: ...
+    def patients_by_ids(self, patient_ids: Collection[UUID]) -> dict[UUID, Patient]: ...
+    def patients_by_mrns(self, clinic_id: UUID, mrns: Collection[str]) -> dict[str, Patient]: ...
+    def add_patients(self, patients: Sequence[Patient]) -> None: ...
+    def write(self, added: Sequence[StoredResource], changed: Sequence[StoredResource]) -> None:
+        """Insert and update in batches, not a round trip per resource."""
+        ...
+
+    def pathway_records(
+        self,
+        catalogue: AeCatalogue,
+        types: Collection[str],
+        patient_ids: Collection[UUID] | None = None,
+        record_ids: Collection[UUID] | None = None,
+    ) -> PathwayRecords:
+        """The records behind the given FHIR resource types, in scope, for some patients;
+        ``record_ids``: only the records with these ids (a read by id)."""
+        ...
+
+    def add_export(self, job: ExportJob) -> None: ...
+    def save_export(self, job: ExportJob) -> None: ...
+    def get_export(self, job_id: UUID) -> ExportJob | None: ...
+    def add_export_files(self, files: Sequence[ExportFile]) -> None: ...
+    def export_file(self, job_id: UUID, resource_type: str) -> ExportFile | None: ...
+    def export_files(self, job_id: UUID) -> list[tuple[str, int]]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: everything done through its repositories commits together or not at all."""
 
@@ -503,6 +603,8 @@ class UnitOfWork(Protocol):
     def portal(self) -> PortalRepository: ...
     @property
     def outbox(self) -> Outbox: ...
+    @property
+    def fhir(self) -> FhirStore: ...
 
     def __enter__(self) -> Self: ...
     def __exit__(

@@ -244,13 +244,14 @@ class SqlLabRecordRepository(_Scoped):
         rows = self._for_product(InjectionRecordRow, product_id, InjectionRecordRow.started_at)
         if not rows:
             return None
-        row = rows[0]
-        sites = tuple(
-            InjectionSite(**(site | {"laterality": Side(site["laterality"])})) for site in row.sites
-        )
-        return _record(
-            InjectionRecord, row, sites=sites, image_references=tuple(row.image_references)
-        )
+        return _injection(rows[0])
+
+
+def _injection(row: InjectionRecordRow) -> InjectionRecord:
+    sites = tuple(
+        InjectionSite(**(site | {"laterality": Side(site["laterality"])})) for site in row.sites
+    )
+    return _record(InjectionRecord, row, sites=sites, image_references=tuple(row.image_references))
 
 
 class SqlDonorRepository(_Scoped):

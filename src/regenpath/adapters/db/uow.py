@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from regenpath.adapters.db.audit import SqlAuditLog
 from regenpath.adapters.db.evaluation import SqlEvaluationRepository
+from regenpath.adapters.db.fhir import SqlFhirStore
 from regenpath.adapters.db.followup import SqlFollowUpRepository, SqlOutbox, SqlPortalRepository
 from regenpath.adapters.db.identity import (
     SqlCredentialRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     follow_up: SqlFollowUpRepository
     portal: SqlPortalRepository
     outbox: SqlOutbox
+    fhir: SqlFhirStore
 
     def __init__(self, session_factory: sessionmaker[Session], scope: AccessScope) -> None:
         self._session_factory = session_factory
@@ -79,6 +81,7 @@ class SqlUnitOfWork:
         self.follow_up = SqlFollowUpRepository(session, self.scope)
         self.portal = SqlPortalRepository(session, self.scope)
         self.outbox = SqlOutbox(session, self.scope)
+        self.fhir = SqlFhirStore(session, self.scope)
         return self
 
     def __exit__(

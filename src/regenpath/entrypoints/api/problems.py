@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from regenpath.adapters.fhir.validation import FhirError, Issue
 from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
 from regenpath.entrypoints.web.rendering import page_error
 from regenpath.services.errors import (
@@ -24,6 +25,21 @@ from regenpath.services.errors import (
 )
 
 PROBLEM_JSON = "application/problem+json"
+FHIR_PATH = "/fhir/"
+# FHIR R4 issue-type codes for the statuses the facade answers with.
+_ISSUE_CODES = {
+    400: "invalid",
+    401: "login",
+    403: "forbidden",
+    404: "not-found",
+    405: "not-supported",
+    409: "conflict",
+    412: "conflict",
+    415: "not-supported",
+    422: "invalid",
+    429: "throttled",
+    500: "exception",
+}
 logger = logging.getLogger(__name__)
 
 # Guards that refuse because the request lacks something, rather than because of the state
@@ -50,7 +66,34 @@ def problem(
         "instance": request.url.path,
     }
     body.update(extensions)
+    if request.url.path.startswith(FHIR_PATH):
+        field = extensions.get("field")
+        return operation_outcome(
+            status, [Issue(_ISSUE_CODES.get(status, "processing"), detail, field)]
+        )
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def operation_outcome(status: int, issues: list[Issue]) -> JSONResponse:
+    """A FHIR error: an OperationOutcome naming each element at fault (FHIRPath)."""
+    body = {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {
+                "severity": issue.severity,
+                "code": issue.code,
+                "diagnostics": issue.diagnostics,
+                **({"expression": [issue.expression]} if issue.expression else {}),
+            }
+            for issue in issues
+        ],
+    }
+    return JSONResponse(body, status_code=status, media_type="application/fhir+json")
+
+
+def _is_page(request: Request) -> bool:
+    path = request.url.path
+    return not path.startswith(("/api/", FHIR_PATH))
 
 
 def _field_of(location: tuple[Any, ...]) -> str:
@@ -62,6 +105,10 @@ def _field_of(location: tuple[Any, ...]) -> str:
 
 def install(app: FastAPI) -> None:
     """Register the handlers that turn each error into a problem document."""
+
+    @app.exception_handler(FhirError)
+    async def fhir_error(request: Request, error: FhirError) -> JSONResponse:
+        return operation_outcome(error.status, error.issues)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -100,7 +147,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidValue)
     async def invalid_value(request: Request, error: InvalidValue) -> Response:
-        if not request.url.path.startswith("/api/"):
+        if _is_page(request):
             return page_error(request, 422, f"{error.message}.")
         return problem(
             request, 422, "invalid-value", "A value is not valid", error.message, field=error.field
@@ -108,7 +155,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidReference)
     async def invalid_reference(request: Request, error: InvalidReference) -> Response:
-        if not request.url.path.startswith("/api/"):
+        if _is_page(request):
             return page_error(request, 422, f"{error.message}.")
         return problem(
             request,
@@ -132,7 +179,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, error: NotFound) -> Response:
-        if not request.url.path.startswith("/api/"):
+        if _is_page(request):
             return page_error(request, 404, "Not found.")
         return problem(request, 404, "not-found", "Not found", str(error), resource=error.resource)
 
@@ -156,7 +203,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PermissionDenied)
     async def permission_denied(request: Request, error: PermissionDenied) -> Response:
-        if not request.url.path.startswith("/api/"):
+        if _is_page(request):
             return page_error(request, 403, f"Not allowed: {error.message}.")
         return problem(request, 403, "forbidden", "Not allowed for your role", error.message)
 

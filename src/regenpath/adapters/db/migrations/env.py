@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 from regenpath.adapters.db import (
     evaluation,  # noqa: F401 -- registers the evaluation tables
+    fhir,  # noqa: F401 -- registers the FHIR resource and export tables
     followup,  # noqa: F401 -- registers the follow-up, portal and outbox tables
     lab_tables,  # noqa: F401 -- registers the product tables
     safety,  # noqa: F401 -- registers the safety tables
