@@ -256,6 +256,9 @@ def test_another_clinic_sees_nothing_and_roles_are_enforced(
     assert patched.status_code == 405
     assert outcome_of(patched)["issue"][0]["code"] == "not-supported"
     assert client.get(f"{FHIR}/Basic/1").status_code == 404
+    unknown = client.post(f"{FHIR}/Basic", json={"resourceType": "Basic"})
+    assert unknown.status_code == 404
+    assert outcome_of(unknown)["issue"][0]["code"] == "not-supported"
 
 
 def test_reads_and_searches_leave_audit_entries(

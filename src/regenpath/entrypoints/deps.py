@@ -154,7 +154,7 @@ class FhirAccess:
         permission = self.permission_for(request.path_params.get("resource_type"))
         if permission is None:
             # An unknown type: authenticate anyway, so a stranger learns nothing, then 404.
-            ApiAccess(self.action, Resource.CLINIC)(request)
+            ApiAccess(Action.READ, Resource.CLINIC)(request)
             name = request.path_params.get("resource_type")
             raise FhirError.one(404, "not-supported", f"{name} is not served here")
         return ApiAccess(permission.action, permission.resource)(request)

@@ -28,6 +28,7 @@ from uuid import UUID
 from regenpath.adapters.fhir import mapping, search, systems
 from regenpath.adapters.fhir.search import Criterion
 from regenpath.adapters.fhir.validation import FhirError, Issue, validate
+from regenpath.domain.access import Action, is_permitted
 from regenpath.domain.access import Resource as Guarded
 from regenpath.domain.audit import AuditAction
 from regenpath.domain.errors import InvalidValue
@@ -386,9 +387,18 @@ class FhirServer:
     def _included(
         self, uow: UnitOfWork, resource_type: str, specs: Sequence[str], page: list[Resource]
     ) -> list[Resource]:
+        """``_include``: the referenced resources the caller may read too (the route checked
+        only the searched type's permission)."""
         included = []
+        roles = uow.scope.roles
         for target in search.include_targets(resource_type, specs, page):
             kind, _, target_id = target.partition("/")
+            guarded = GUARDS.get(kind)
+            if guarded is None or (
+                roles is not None
+                and not any(is_permitted(r, Action.READ, guarded) for r in roles.values())
+            ):
+                continue
             resource = self._find(uow, kind, target_id)
             if resource is not None:
                 included.append(resource)
