@@ -1041,6 +1041,8 @@ class FhirServer:
                             )
                 if progress is not None:
                     progress(len(chunk))
+            if result.total >= _ANALYZE_AFTER:
+                uow.fhir.refresh_statistics()
             record(
                 uow,
                 self.clock,
@@ -1055,6 +1057,7 @@ class FhirServer:
 
 
 _IMPORT_CHUNK: Final = 2_000
+_ANALYZE_AFTER: Final = 10_000  # resources in one file
 
 
 def parse_line(number: int, text: str, score_codes: frozenset[str]) -> Resource:
