@@ -388,3 +388,38 @@ def test_each_role_reads_through_fhir_what_the_permission_table_gives_it(
     assert export.status_code == (
         202 if is_permitted(role, Action.READ, Guarded.BULK_DATA) else 403
     )
+
+
+def test_a_hospital_file_with_its_own_ids_and_a_conditional_reference_imports(
+    client: TestClient, clinic: dict[str, str]
+) -> None:
+    patient = {
+        "resourceType": "Patient",
+        "id": "syn-001",
+        "meta": {"versionId": "7", "lastUpdated": "2020-01-01T00:00:00Z"},
+        "identifier": [{"type": {"coding": [{"code": "MR"}]}, "value": "SYN-001"}],
+        "name": [{"family": "Sintetico", "given": ["Ana", "Maria"]}],
+        "gender": "female",
+        "birthDate": "1959-02-03",
+        "address": [{"city": "Boston", "state": "MA"}],
+    }
+    observation = {
+        "resourceType": "Observation",
+        "id": "syn-obs-1",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+        "subject": {"reference": "Patient?identifier=SYN-001"},  # as Synthea bundles write it
+        "effectiveDateTime": "2025-05-05",
+        "valueQuantity": {"value": 6},
+    }
+    body = json.dumps(patient) + "\n" + json.dumps(observation) + "\n"
+    done = client.post(f"{FHIR}/$import", content=body, headers=as_physician(client))
+    assert done.status_code == 200, done.text
+    read = client.get(f"{FHIR}/Patient/syn-001").json()
+    assert read["name"][0]["given"] == ["Ana", "Maria"]
+    assert read["address"] == [{"city": "Boston", "state": "MA"}]
+    assert read["meta"]["versionId"] == "1"  # this server's version, not the sender's
+    found = client.get(f"{FHIR}/Observation", params={"patient": "syn-001"}).json()
+    assert found["entry"][0]["resource"]["subject"] == {"reference": "Patient/syn-001"}
+    listed = client.get("/api/v1/patients", params={"mrn": "SYN-001"}).json()["items"]
+    assert [(p["given_name"], p["family_name"]) for p in listed] == [("Ana Maria", "Sintetico")]

@@ -119,7 +119,10 @@ def patient(record: Patient, resource_id: str | None = None) -> Resource:
                 "value": record.mrn,
             }
         ],
-        "name": [{"use": "official", "family": record.family_name, "given": [record.given_name]}],
+        # FHIR lists given names one by one; the record keeps them in one field.
+        "name": [
+            {"use": "official", "family": record.family_name, "given": record.given_name.split()}
+        ],
         "gender": record.sex.value,
         "birthDate": day(record.birth_date),
         "managingOrganization": reference("Organization", record.clinic_id),

@@ -613,7 +613,8 @@ class FhirServer:
         when it names no Patient; refused when it names one the caller does not have."""
         if reference.startswith("Patient?identifier="):
             # A conditional reference (Synthea bundles): the patient with that MRN.
-            system, _, value = reference.removeprefix("Patient?identifier=").partition("|")
+            token = reference.removeprefix("Patient?identifier=")
+            system, _, value = token.rpartition("|")  # no "|": the value alone, any system
             for clinic in uow.scope.clinic_ids or {c.id for c in uow.clinics.all()}:
                 if system in ("", systems.mrn_system(clinic)):
                     patient = uow.patients.get_by_mrn(clinic, value)
