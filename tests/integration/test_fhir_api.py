@@ -13,6 +13,8 @@ from fhirclient.models.capabilitystatement import CapabilityStatement as StrictC
 from fhirclient.models.observation import Observation as StrictObservation
 from fhirclient.models.operationoutcome import OperationOutcome as StrictOutcome
 from fhirclient.models.patient import Patient as StrictPatient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from regenpath.adapters.db.fhir import FhirResourceRow
@@ -224,6 +226,13 @@ def test_bad_input_is_an_operation_outcome_and_nothing_is_stored(
     )
     assert bad_status.status_code == 422
     assert outcome_of(bad_status)["issue"][0]["expression"] == ["Observation.status"]
+    no_subject = client.post(
+        f"{FHIR}/QuestionnaireResponse",
+        json=pain_response(patient["id"], 1, 1, "2026-01-01T00:00:00Z") | {"subject": None},
+        headers=as_physician(client),
+    )
+    assert no_subject.status_code == 422, no_subject.text
+    assert outcome_of(no_subject)["issue"][0]["expression"] == ["QuestionnaireResponse.subject"]
     other = make_clinic(application, "Harbour Orthobiologics")
     stranger = make_user(application, other, Role.PHYSICIAN)
     cross = client.post(
@@ -423,3 +432,43 @@ def test_a_hospital_file_with_its_own_ids_and_a_conditional_reference_imports(
     assert found["entry"][0]["resource"]["subject"] == {"reference": "Patient/syn-001"}
     listed = client.get("/api/v1/patients", params={"mrn": "SYN-001"}).json()["items"]
     assert [(p["given_name"], p["family_name"]) for p in listed] == [("Ana Maria", "Sintetico")]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+fhir_like = st.fixed_dictionaries(
+    {"resourceType": st.sampled_from(["Patient", "Observation", "QuestionnaireResponse", "Basic"])},
+    optional={
+        "id": st.text(max_size=10),
+        "status": st.sampled_from(["final", "completed", "done", ""]),
+        "subject": json_values,
+        "item": json_values,
+        "code": json_values,
+        "birthDate": st.text(max_size=12),
+        "identifier": json_values,
+        "name": json_values,
+    },
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=fhir_like)
+def test_no_body_makes_the_facade_fail_with_a_5xx(
+    client: TestClient, patient: dict[str, Any], body: dict[str, Any]
+) -> None:
+    """Bounded fuzzing of create and import: any answer but a server error (or a traceback)."""
+    headers = as_physician(client)
+    created = client.post(f"{FHIR}/{body['resourceType']}", json=body, headers=headers)
+    assert created.status_code < 500, created.text
+    imported = client.post(f"{FHIR}/$import", content=json.dumps(body), headers=headers)
+    assert imported.status_code < 500, imported.text
+    assert imported.headers["content-type"].startswith("application/fhir+json")

@@ -75,6 +75,9 @@ PATIENT_COMPARTMENT: Final = (
     "AdverseEvent",
     "Consent",
 )
+# Patient data: kept only with the patient it is about, so that it is theirs to see and
+# their clinic's alone.
+_ABOUT_A_PATIENT: Final = frozenset(PATIENT_COMPARTMENT) - {"Patient"}
 # Import order: what a file refers to goes in first.
 IMPORT_ORDER: Final = ("Organization", "Practitioner", "Patient", *TYPES)
 _SERVER_META: Final = ("versionId", "lastUpdated")
@@ -593,12 +596,13 @@ class FhirServer:
             patient_id, clinic, resource_id = found
             resource[element] = {**value, "reference": f"Patient/{resource_id}"}
             return _Incoming(resource, clinic, patient_id)
-        if clinic_id is None:
+        if clinic_id is None or resource_type in _ABOUT_A_PATIENT:
+            element = "patient" if resource_type == "Consent" else "subject"
             raise FhirError.one(
                 422,
-                "invalid",
-                f"a {resource_type} needs a subject (a patient of your clinic) here",
-                f"{resource_type}.subject",
+                "required",
+                f"a {resource_type} here is about a patient of your clinic: name them",
+                f"{resource_type}.{element}",
             )
         return _Incoming(resource, clinic_id, None)
 
