@@ -75,6 +75,21 @@ class FakePatients(_Repo):
                 return copy.deepcopy(patient)
         return None
 
+    def add_many(self, patients: list[Patient]) -> None:
+        for patient in patients:
+            self.add(patient)
+
+    def get_many(self, patient_ids: set[UUID]) -> dict[UUID, Patient]:
+        found = (self.get(patient_id) for patient_id in patient_ids)
+        return {patient.id: patient for patient in found if patient is not None}
+
+    def by_mrns(self, clinic_id: UUID, mrns: set[str]) -> dict[str, Patient]:
+        found = (self.get_by_mrn(clinic_id, mrn) for mrn in mrns)
+        return {patient.mrn: patient for patient in found if patient is not None}
+
+    def taken_ids(self, patient_ids: set[UUID]) -> set[UUID]:
+        return set(patient_ids) & set(self.store.patients)
+
     def update(self, patient: Patient, expected_version: int, now: object) -> None:
         stored = self.store.patients[patient.id]
         if stored.version != expected_version:

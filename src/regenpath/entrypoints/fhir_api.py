@@ -106,7 +106,7 @@ def _kick_off(
             AccessScope(clinic_ids=frozenset(for_job.clinic_ids), actor=for_job.requested_by)
         )
 
-    tasks.add_task(server.run_export, scoped, job.id)
+    tasks.add_task(server.run_export, scoped, job)
     return Response(
         status_code=202,
         headers={"Content-Location": f"{base_url(request)}/$export-status/{job.id}"},

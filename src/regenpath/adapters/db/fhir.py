@@ -9,14 +9,12 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import (
-    ARRAY,
     JSON,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
-    any_,
     bindparam,
     insert,
     select,
@@ -44,14 +42,10 @@ from regenpath.adapters.db.tables import (
 )
 from regenpath.domain.consent import SignedConsent
 from regenpath.domain.followup import QuestionnaireResponse
-from regenpath.domain.patients import Patient
 from regenpath.domain.procedures import HarvestRecord
 from regenpath.domain.products import Product
 from regenpath.domain.safety import AeCatalogue
 from regenpath.services.ports import ExportFile, ExportJob, PathwayRecords, StoredResource
-
-# Chunks for IN (...) lists: well under SQLite's and PostgreSQL's parameter limits.
-_CHUNK = 500
 
 
 class FhirResourceRow(Base):
@@ -107,10 +101,6 @@ def _job(row: FhirExportJobRow) -> ExportJob:
         clinic_ids=tuple(UUID(c) for c in row.clinic_ids),
         types=tuple(row.types),
     )
-
-
-def _chunks(items: Sequence[Any]) -> list[Sequence[Any]]:
-    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
 
 
 class SqlFhirStore(_Scoped):
@@ -173,20 +163,6 @@ class SqlFhirStore(_Scoped):
                 )
         return found
 
-    def _postgres(self) -> bool:
-        return self.session.get_bind().dialect.name == "postgresql"
-
-    def _id_chunks(self, ids: Sequence[Any]) -> list[Sequence[Any]]:
-        # PostgreSQL takes a whole list as one array parameter; SQLite gets IN lists.
-        return [ids] if self._postgres() and ids else _chunks(ids)
-
-    def _among(self, column: Any, ids: Sequence[Any]) -> Any:
-        """``column IN ids``: on PostgreSQL ``= ANY(array)``, one parameter however many ids
-        (measured: an IN list of 500 parameters cost 25-100 ms a query, the array a few)."""
-        if self._postgres():
-            return column == any_(bindparam(None, list(ids), type_=ARRAY(column.type)))
-        return column.in_(ids)
-
     def refresh_statistics(self) -> None:
         """After a bulk load, PostgreSQL's planner still thinks the table small and reads a
         resource by the clinic index instead of the primary key (measured: 24 ms a read after
@@ -194,41 +170,6 @@ class SqlFhirStore(_Scoped):
         if self._postgres():
             self.session.execute(text("ANALYZE fhir_resources"))
             self.session.execute(text("ANALYZE patients"))
-
-    def taken_patient_ids(self, patient_ids: Collection[UUID]) -> set[UUID]:
-        """The ids any clinic's patients already have (ids are unique server-wide)."""
-        taken: set[UUID] = set()
-        for chunk in self._id_chunks(list(patient_ids)):
-            taken.update(
-                self.session.scalars(select(PatientRow.id).where(self._among(PatientRow.id, chunk)))
-            )
-        return taken
-
-    def patients_by_ids(self, patient_ids: Collection[UUID]) -> dict[UUID, Patient]:
-        found: dict[UUID, Patient] = {}
-        for chunk in self._id_chunks(list(set(patient_ids))):
-            statement = select(PatientRow).where(self._among(PatientRow.id, chunk))
-            for row in self.session.scalars(self._in_scope(statement, PatientRow.clinic_id)):
-                found[row.id] = _patient(row)
-        return found
-
-    def patients_by_mrns(self, clinic_id: UUID, mrns: Collection[str]) -> dict[str, Patient]:
-        found: dict[str, Patient] = {}
-        for chunk in self._id_chunks(list(set(mrns))):
-            statement = select(PatientRow).where(
-                PatientRow.clinic_id == clinic_id, self._among(PatientRow.mrn, chunk)
-            )
-            for row in self.session.scalars(self._in_scope(statement, PatientRow.clinic_id)):
-                found[row.mrn] = _patient(row)
-        return found
-
-    def add_patients(self, patients: Sequence[Patient]) -> None:
-        """Many new patients in one INSERT (the bulk import's path)."""
-        if patients:
-            self.session.execute(
-                PatientRow.__table__.insert(),  # type: ignore[attr-defined]
-                [_values(p) | {"updated_at": p.created_at} for p in patients],
-            )
 
     def write(self, added: Sequence[StoredResource], changed: Sequence[StoredResource]) -> None:
         table: Any = FhirResourceRow.__table__

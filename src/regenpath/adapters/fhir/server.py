@@ -656,7 +656,7 @@ class FhirServer:
             if stored.patient_id is not None and uow.scope.allows(stored.clinic_id):
                 batch_patients[resource_id] = (stored.patient_id, stored.clinic_id)
         by_uuid = {u: r for r in wanted - set(batch_patients) if (u := _uuid(r)) is not None}
-        for patient in uow.fhir.patients_by_ids(list(by_uuid)).values():
+        for patient in uow.patients.get_many(list(by_uuid)).values():
             batch_patients[by_uuid[patient.id]] = (patient.id, patient.clinic_id)
 
     def _ingest(
@@ -801,13 +801,13 @@ class FhirServer:
             else _uuid(i.resource["id"])
             for i in batch
         ]
-        current = uow.fhir.patients_by_ids([k for k in known if k is not None])
+        current = uow.patients.get_many([k for k in known if k is not None])
         by_mrn: dict[tuple[UUID, str], Patient] = {}
         for clinic in {i.clinic_id for i in batch}:
             mrns = [d["mrn"] for d, i in zip(details, batch, strict=True) if i.clinic_id == clinic]
-            for mrn, patient in uow.fhir.patients_by_mrns(clinic, mrns).items():
+            for mrn, patient in uow.patients.by_mrns(clinic, mrns).items():
                 by_mrn[(clinic, mrn)] = patient
-        taken = uow.fhir.taken_patient_ids([k for k in known if k is not None and k not in current])
+        taken = uow.patients.taken_ids([k for k in known if k is not None and k not in current])
         outcomes: list[tuple[Patient, str]] = []
         new: list[Patient] = []
         for incoming, fields, own in zip(batch, details, known, strict=True):
@@ -844,7 +844,7 @@ class FhirServer:
             _checked(updated, now)
             uow.patients.update(updated, existing.version, now)
             outcomes.append((updated, "changed"))
-        uow.fhir.add_patients(new)
+        uow.patients.add_many(new)
         return outcomes
 
     # ------------------------------------------------------------------ bulk data
@@ -903,17 +903,14 @@ class FhirServer:
             uow.commit()
         return job
 
-    def run_export(self, uow_for: Callable[[ExportJob], UnitOfWork], job_id: UUID) -> None:
+    def run_export(self, uow_for: Callable[[ExportJob], UnitOfWork], job: ExportJob) -> None:
         """Write the job's NDJSON files; ``uow_for`` gives a unit of work scoped to the
         clinics the requester could read when they asked."""
-        probe = uow_for(ExportJob(job_id, "system", (), "", (), None, "", self.clock.now()))
-        with probe:
-            job = probe.fhir.get_export(job_id)
-            if job is None or job.status != "accepted":
-                return
-            probe.fhir.save_export(replace(job, status="in-progress"))
-            probe.commit()
         uow = uow_for(job)
+        with uow:
+            job = replace(job, status="in-progress")
+            uow.fhir.save_export(job)
+            uow.commit()
         try:
             with uow:
                 files = []
