@@ -5,30 +5,42 @@ a plain pandas + lifelines implementation of the same numbers in the same run.
 
 Prints both warm times (best of three after one warm-up), their ratio, and whether the
 numbers agree. The aim the issue names: at most 1 s warm, at least 5x the baseline.
-Usage: python benchmarks/outcome_report.py [episodes]
+
+Then the report on the live SQLite database (issue 18): the way it reads the file now (a
+private copy taken by the application's own SQLite, loaded into DuckDB) beside the way it
+did before (DuckDB's SQLite scanner attached to the live file, which corrupted it under a
+server), on the same demo database, as a ratio.
+Usage: python benchmarks/outcome_report.py [episodes] [--live-only] [--patients N]
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 
+from regenpath.adapters import analytics
 from regenpath.adapters.analytics import STRATA, OutcomeData, write_snapshot
 from regenpath.domain.followup import DAYS_PER_MONTH
 from regenpath.domain.responders import DEFINITIONS, KOOS_SUBSCALES
 from regenpath.services.demo_registry import RegistryClinic, generate_registry
 from regenpath.services.outcomes import OutcomeReport, outcome_report
 
-EPISODES = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+EPISODES = int(ARGS[0]) if ARGS else 1_000_000
+LIVE_ONLY = "--live-only" in sys.argv
+LIVE_PATIENTS = int(sys.argv[sys.argv.index("--patients") + 1]) if "--patients" in sys.argv else 400
 AS_OF = date(2026, 11, 21)
 BASELINE_OF = {"pain": "baseline_pain", "odi": "baseline_odi"}
 
@@ -120,7 +132,65 @@ def ours(report: OutcomeReport) -> dict[str, Any]:
     }
 
 
+def attached_live_file(path: Path) -> OutcomeData:
+    """The way the report read a live SQLite file before issue 18, kept here only as the
+    baseline: DuckDB's own SQLite attached to the file (unsafe beside a server)."""
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    analytics._load_extension(connection, "sqlite_scanner")
+    connection.execute(f"ATTACH '{path}' AS live (TYPE sqlite, READ_ONLY)")
+    connection.execute("CREATE SCHEMA src")
+    for table in analytics.SOURCE_TABLES:
+        connection.execute(f"CREATE VIEW src.{table} AS SELECT * FROM live.main.{table}")
+    connection.execute(
+        analytics._RELATIONS_SQL.replace("{age_bands}", analytics._age_band_sql()).replace(
+            "{koos_columns}", analytics._koos_sql()
+        )
+    )
+    return OutcomeData(connection)
+
+
+def live_sqlite() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "live.db"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REGENPATH_")}
+        env["REGENPATH_DATABASE_URL"] = f"sqlite:///{path}"
+        regenpath = str(Path(sys.executable).parent / "regenpath")
+        subprocess.run(
+            [regenpath, "demo", "--patients", str(LIVE_PATIENTS)],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        today = datetime.now(UTC).date()
+
+        def report_with(open_source: Callable[[], OutcomeData]) -> Any:
+            source = open_source()
+            try:
+                return outcome_report(source, today)
+            finally:
+                source.close()
+
+        now, mine = best_of(5, lambda: report_with(lambda: OutcomeData.live(f"sqlite:///{path}")))
+        before, theirs = best_of(5, lambda: report_with(lambda: attached_live_file(path)))
+        size = path.stat().st_size
+    same = ours(mine) == ours(theirs)
+    print(
+        f"live SQLite ({LIVE_PATIENTS} demo patients, {size / 1e6:.1f} MB file), the full report"
+        f" opened and computed per request: private copy {now * 1000:.0f} ms,"
+        f" scanner on the live file (before) {before * 1000:.0f} ms;"
+        f" ratio {now / before:.2f}x the old cost; same numbers {same}"
+    )
+
+
 def main() -> None:
+    print(f"load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if not LIVE_ONLY:
+        registry()
+    live_sqlite()
+
+
+def registry() -> None:
     clinics = [RegistryClinic(f"{n:032x}", f"Clinic {n}") for n in range(1, 6)]
     with tempfile.TemporaryDirectory() as folder:
         written = write_snapshot(generate_registry(EPISODES, clinics, AS_OF), Path(folder))

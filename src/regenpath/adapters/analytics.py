@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import sqlite3
+import tempfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -27,23 +29,45 @@ import duckdb
 import numpy as np
 from sqlalchemy.engine import make_url
 
+from regenpath.adapters.db import urls
+from regenpath.adapters.db.urls import libpq
 from regenpath.domain.responders import AGE_BANDS, KOOS_SUBSCALES, ResponderDefinition, Rule
 
-# The tables the relations read, and the relations a snapshot holds.
-SOURCE_TABLES = (
-    "clinics",
-    "patients",
-    "episodes",
-    "treatment_cycles",
-    "products",
-    "injection_records",
-    "assessments",
-    "eligibility_decisions",
-    "follow_up_visits",
-    "questionnaire_responses",
-    "adverse_events",
-    "treatment_plans",
-)
+# The tables the relations read, and of each only the columns they read: a report needs no
+# name, contact or MRN, so none is ever copied out of the record system (data minimisation).
+SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "clinics": ("id", "name"),
+    "patients": ("id", "birth_date", "sex"),
+    "episodes": ("id", "clinic_id", "patient_id", "stage", "condition_code"),
+    "treatment_cycles": ("episode_id", "number", "administered_at", "product_id"),
+    "products": ("id", "source", "product_type"),
+    "injection_records": ("episode_id", "cycle_number", "operator"),
+    "assessments": ("episode_id", "version", "data"),
+    "eligibility_decisions": ("episode_id", "final", "decided_at"),
+    "follow_up_visits": (
+        "id",
+        "episode_id",
+        "cycle_number",
+        "sequence",
+        "label",
+        "due_on",
+        "closes_on",
+        "completed_at",
+        "cancelled",
+    ),
+    "questionnaire_responses": ("visit_id", "instrument", "scores", "completed_at"),
+    "adverse_events": (
+        "episode_id",
+        "term_code",
+        "grade",
+        "seriousness",
+        "related_product",
+        "related_injection",
+        "onset_on",
+    ),
+    "treatment_plans": ("episode_id", "version", "data"),
+}
+SOURCE_TABLES = tuple(SOURCE_COLUMNS)
 RELATIONS = ("flow", "cohort", "visits", "events")
 
 # Safe Harbor, 45 CFR 164.514(b)(2)(i)(C): "all ages over 89 ... aggregated into a single
@@ -475,35 +499,53 @@ class OutcomeData(_Aggregates):
 
     @classmethod
     def live(cls, database_url: str) -> OutcomeData:
-        """Attach the live database read-only through DuckDB's scanner for it."""
+        """The live database's rows the relations read, copied into DuckDB's memory as one
+        transaction's view, so every figure of a report comes from the same moment.
+
+        SQLite: DuckDB's scanner carries a copy of SQLite of its own, and POSIX locks belong
+        to the process, not to the library: when that copy closed its handle on the live file
+        it dropped the server's own locks, and the next process to close the database deleted
+        the -wal and -shm files the server still wrote to (SQLite's guide "How To Corrupt An
+        SQLite Database File", section 2.2; issue 18). So the scanner never opens the live
+        file. The application's own driver copies the needed columns into a private temporary
+        file in one read transaction; DuckDB loads that file and it is deleted before this
+        returns. Chosen over streaming rows through Python (slower, and the scanner's type
+        mapping would have to be written again) and over a child process (a process start per
+        pre-screen); measured in benchmarks/outcome_report.py.
+
+        PostgreSQL: the scanner reads the live tables inside one DuckDB transaction, which it
+        runs as one REPEATABLE READ transaction on the server.
+        """
         url = make_url(database_url)
         connection = duckdb.connect()
-        connection.execute("SET TimeZone = 'UTC'")
-        if url.get_backend_name() == "sqlite":
-            if not url.database or url.database == ":memory:":
-                raise AnalyticsError("an in-memory SQLite database cannot be attached")
-            _load_extension(connection, "sqlite_scanner")
-            path = _quoted(Path(url.database))
-            connection.execute(f"ATTACH '{path}' AS live (TYPE sqlite, READ_ONLY)")
-            schema = "live.main"
-        elif url.get_backend_name() == "postgresql":
-            _load_extension(connection, "postgres_scanner")
-            dsn = _quoted(_libpq(url))
-            search_path = _search_path(url)
+        try:
+            connection.execute("SET TimeZone = 'UTC'")
+            connection.execute("CREATE SCHEMA src")
+            if url.get_backend_name() == "sqlite":
+                if not url.database or url.database == ":memory:":
+                    raise AnalyticsError("an in-memory SQLite database cannot be attached")
+                _load_sqlite_copy(connection, Path(url.database))
+            elif url.get_backend_name() == "postgresql":
+                _load_extension(connection, "postgres_scanner")
+                dsn = _quoted(libpq(url))
+                search_path = urls.search_path(url) or "public"
+                connection.execute(
+                    f"ATTACH '{dsn}' AS live (TYPE postgres, READ_ONLY, SCHEMA '{search_path}')"
+                )
+                connection.execute("BEGIN TRANSACTION")
+                _materialise(connection, f'live."{search_path}"')
+                connection.execute("COMMIT")
+                connection.execute("DETACH live")
+            else:
+                raise AnalyticsError(f"no DuckDB scanner for {url.get_backend_name()}")
             connection.execute(
-                f"ATTACH '{dsn}' AS live (TYPE postgres, READ_ONLY, SCHEMA '{search_path}')"
+                _RELATIONS_SQL.replace("{age_bands}", _age_band_sql()).replace(
+                    "{koos_columns}", _koos_sql()
+                )
             )
-            schema = f'live."{search_path}"'
-        else:
-            raise AnalyticsError(f"no DuckDB scanner for {url.get_backend_name()}")
-        connection.execute("CREATE SCHEMA src")
-        for table in SOURCE_TABLES:
-            connection.execute(f"CREATE VIEW src.{table} AS SELECT * FROM {schema}.{table}")
-        connection.execute(
-            _RELATIONS_SQL.replace("{age_bands}", _age_band_sql()).replace(
-                "{koos_columns}", _koos_sql()
-            )
-        )
+        except BaseException:
+            connection.close()
+            raise
         return cls(connection)
 
     @classmethod
@@ -599,6 +641,65 @@ class OutcomeData(_Aggregates):
         self.connection.close()
 
 
+def _materialise(connection: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Copy each source table's columns from an attached database into DuckDB's memory."""
+    for table, columns in SOURCE_COLUMNS.items():
+        connection.execute(
+            f"CREATE TABLE src.{table} AS SELECT {', '.join(columns)} FROM {schema}.{table}"
+        )
+
+
+def _load_sqlite_copy(connection: duckdb.DuckDBPyConnection, database: Path) -> None:
+    """The live SQLite file's source columns into DuckDB, through a private copy (see
+    :meth:`OutcomeData.live` for why DuckDB's SQLite never opens the live file)."""
+    if not database.is_file():
+        raise AnalyticsError(f"{database} does not exist: run `regenpath db upgrade` first")
+    with tempfile.TemporaryDirectory(prefix="regenpath-analytics-") as folder:
+        private = Path(folder) / "copy.sqlite"  # mode 0700 folder: only this user reads it
+        sqlite_private_copy(database, private, SOURCE_COLUMNS)
+        _load_extension(connection, "sqlite_scanner")
+        connection.execute(f"ATTACH '{_quoted(private)}' AS private (TYPE sqlite, READ_ONLY)")
+        try:
+            _materialise(connection, "private")
+        finally:
+            connection.execute("DETACH private")
+
+
+def sqlite_private_copy(database: Path, target: Path, columns: Mapping[str, Sequence[str]]) -> None:
+    """Copy ``columns`` of each table of the live SQLite ``database`` into a new file
+    ``target`` with the application's own SQLite library, in one read transaction: a
+    consistent view, taken while the server goes on writing (WAL readers never block)."""
+    source = sqlite3.connect(database, timeout=15, isolation_level=None)
+    try:
+        source.execute("PRAGMA busy_timeout=15000")
+        source.execute("ATTACH ? AS private", (str(target),))
+        # A throwaway file: no journal, no fsync.
+        source.execute("PRAGMA private.journal_mode=OFF")
+        source.execute("PRAGMA private.synchronous=OFF")
+        source.execute("BEGIN")
+        for table, wanted in columns.items():
+            declared = {
+                str(row[1]): str(row[2])
+                for row in source.execute(f"PRAGMA main.table_info({_identifier(table)})")
+            }
+            missing = [name for name in wanted if name not in declared]
+            if missing:
+                raise AnalyticsError(
+                    f"{table} has no {', '.join(missing)}: run `regenpath db upgrade` first"
+                )
+            names = ", ".join(_identifier(name) for name in wanted)
+            source.execute(
+                f"CREATE TABLE private.{table} ("
+                + ", ".join(f"{name} {declared[name]}" for name in wanted)
+                + ")"
+            )
+            source.execute(f"INSERT INTO private.{table} SELECT {names} FROM main.{table}")
+        source.execute("COMMIT")
+        source.execute("DETACH private")
+    finally:
+        source.close()
+
+
 def _koos_sql() -> str:
     return ",\n       ".join(
         f"max(CASE WHEN r.instrument = 'koos' THEN TRY_CAST(json_extract_string(r.scores,"
@@ -660,26 +761,3 @@ def _quoted(text: Path | str) -> str:
     """A path or connection string inside a single-quoted SQL literal (ATTACH and COPY take
     no parameters)."""
     return str(text).replace("'", "''")
-
-
-_SEARCH_PATH = re.compile(r"-c\s*search_path=([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def _search_path(url: Any) -> str:
-    """The schema the application's URL puts first (``options=-csearch_path=...``), else
-    PostgreSQL's default."""
-    options = url.query.get("options", "")
-    found = _SEARCH_PATH.search(options if isinstance(options, str) else " ".join(options))
-    return found.group(1) if found else "public"
-
-
-def _libpq(url: Any) -> str:
-    """A SQLAlchemy PostgreSQL URL as the libpq connection string DuckDB's scanner takes."""
-    parts = {
-        "host": url.host,
-        "port": url.port,
-        "dbname": url.database,
-        "user": url.username,
-        "password": url.password,
-    }
-    return " ".join(f"{key}={value}" for key, value in parts.items() if value is not None)
