@@ -116,6 +116,9 @@ class FakeEpisodes(_Repo):
         episode = self.store.episodes.get(episode_id)
         return copy.deepcopy(episode) if episode and self.scope.allows(episode.clinic_id) else None
 
+    def claim(self, episode_id: UUID) -> Episode | None:
+        return self.get(episode_id)  # one process, one worker: nothing else can hold it
+
     def save(self, episode: Episode, expected_version: int, change: TimelineEntry) -> None:
         if self.store.episodes[episode.id].version != expected_version:
             raise StaleVersion("episode", episode.id, expected_version)

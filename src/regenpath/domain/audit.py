@@ -3,7 +3,7 @@
 REC-1 (21 CFR 1271.270(a)): records are made when each step is done, with who did it and when,
 and are indelible. Here every entry carries the SHA-256 of its predecessor's hash plus its own
 content, so changing, removing or reordering any stored entry breaks every hash after it, and
-:func:`first_break` names the first entry that no longer fits.
+:func:`examine_chain` names each entry that no longer fits.
 """
 
 from __future__ import annotations
@@ -90,21 +90,75 @@ def entry_hash(entry: AuditEntry, sequence: int, previous_hash: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def first_break(chain: Iterable[SealedEntry]) -> int | None:
-    """The sequence number of the first entry that does not fit the chain, or None if all fit.
+# Enough to show where and how a trail was damaged; a wholesale rewrite needs no list of 10^6.
+MAX_PROBLEMS = 20
 
-    An entry does not fit when its sequence skips or repeats, when it does not point at its
-    predecessor's hash, or when its own hash is not the hash of its content.
+
+@dataclass(frozen=True)
+class ChainExamination:
+    """What a full pass over the stored entries found, before comparing with the head."""
+
+    entries: int
+    last_sequence: int
+    last_hash: str
+    problems: tuple[str, ...]
+
+
+def examine_chain(chain: Iterable[SealedEntry]) -> ChainExamination:
+    """Walk every stored entry once, in sequence order, and name each place it does not fit:
+    a gap (entries missing), a sequence seen again or out of order (rows added), an entry
+    that does not point at its predecessor, and one whose hash is not that of its content.
+
+    After a gap the walk goes on from the entry found, so one missing row is one problem,
+    not one per entry after it.
     """
-    expected_previous = GENESIS
-    expected_sequence = 1
+    problems: list[str] = []
+    count, expected_sequence, previous_hash = 0, 1, GENESIS
+    last_sequence, last_hash = 0, GENESIS
+
+    def problem(text: str) -> None:
+        if len(problems) < MAX_PROBLEMS:
+            problems.append(text)
+
     for sealed in chain:
-        if (
-            sealed.sequence != expected_sequence
-            or sealed.previous_hash != expected_previous
-            or sealed.hash != entry_hash(sealed.entry, sealed.sequence, sealed.previous_hash)
-        ):
-            return sealed.sequence
-        expected_previous = sealed.hash
-        expected_sequence += 1
-    return None
+        count += 1
+        sequence = sealed.sequence
+        if sequence > expected_sequence:
+            missing = (
+                f"entry {expected_sequence}"
+                if sequence == expected_sequence + 1
+                else f"entries {expected_sequence}-{sequence - 1}"
+            )
+            problem(f"{missing} missing: removed from the middle of the trail")
+        elif sequence < expected_sequence:
+            problem(f"entry {sequence} appears again or out of order: a row was added")
+        if sealed.previous_hash != previous_hash and sequence >= expected_sequence:
+            problem(f"entry {sequence} does not point at the entry before it")
+        if sealed.hash != entry_hash(sealed.entry, sequence, sealed.previous_hash):
+            problem(f"entry {sequence} was changed after it was written (its hash does not fit)")
+        expected_sequence = max(expected_sequence, sequence + 1)
+        previous_hash = sealed.hash
+        last_sequence, last_hash = sequence, sealed.hash
+    return ChainExamination(count, last_sequence, last_hash, tuple(problems))
+
+
+def head_problems(examined: ChainExamination, head_sequence: int, head_hash: str) -> list[str]:
+    """Where the chain's head (the sequence and hash written with every append) disagrees
+    with the last stored entry or with the number of entries: a tail cut off, rows added
+    after the last append, or a head moved by hand."""
+    problems = []
+    if head_sequence > examined.last_sequence:
+        problems.append(
+            f"entries {examined.last_sequence + 1}-{head_sequence} missing from the end: the"
+            f" head says {head_sequence}, the last entry is {examined.last_sequence}"
+        )
+    elif head_sequence < examined.last_sequence:
+        problems.append(
+            f"entries {head_sequence + 1}-{examined.last_sequence} lie beyond the head"
+            f" ({head_sequence}): rows were added outside the application"
+        )
+    elif head_hash != examined.last_hash:
+        problems.append(f"the head's hash is not that of the last entry ({examined.last_sequence})")
+    if examined.entries != head_sequence and not problems and not examined.problems:
+        problems.append(f"{examined.entries} entries stored where the head counts {head_sequence}")
+    return problems

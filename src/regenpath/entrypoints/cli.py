@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -25,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from typer.exceptions import TyperException
 
 from regenpath.adapters.analytics import AnalyticsError, OutcomeData, write_snapshot
+from regenpath.adapters.db import backup as backups
 from regenpath.adapters.db import migrate
 from regenpath.adapters.db.tables import AuditEventRow, PatientRow
 from regenpath.adapters.fhir import search
@@ -37,6 +39,7 @@ from regenpath.domain.access import Role
 from regenpath.domain.errors import DomainError
 from regenpath.domain.patients import Clinic
 from regenpath.entrypoints.outcome_formats import report_csv, report_html, report_json
+from regenpath.entrypoints.processes import AlreadyRunning, sole_on_sqlite
 from regenpath.services import audit, clinics, identity, outcomes, portal
 from regenpath.services.demo import demo_password, demo_username, seed_demo
 from regenpath.services.demo_registry import RegistryClinic, generate_registry
@@ -80,19 +83,39 @@ class CommandFailed(Exception):
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default from config).")] = None,
     port: Annotated[int | None, typer.Option(min=1, max=65535, help="Port to bind.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes (PostgreSQL only; SQLite serves from one).",
+        ),
+    ] = 1,
     reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
 ) -> None:
     """Serve the web pages and the API."""
     import uvicorn
 
     settings = get_settings()
-    uvicorn.run(
-        "regenpath.entrypoints.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        reload=reload,
-    )
+    sqlite = make_url(settings.database_url).get_backend_name() == "sqlite"
+    if workers > 1 and sqlite:
+        raise CommandFailed(
+            "SQLite serves from one process: run `regenpath serve` without --workers, or move"
+            " to PostgreSQL for several (see the README's deployment section)"
+        )
+    if workers > 1 and reload:
+        raise CommandFailed("--reload runs one process: leave out --workers")
+    with sole_on_sqlite(settings.database_url, "server"):
+        uvicorn.run(
+            "regenpath.entrypoints.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            reload=reload,
+            # Several processes, each with its own pool; nothing that another needs is kept
+            # in a process's memory (sessions, jobs and the audit head live in PostgreSQL).
+            workers=workers if workers > 1 else None,
+        )
 
 
 @app.command()
@@ -106,6 +129,7 @@ def worker(
     from regenpath.entrypoints.worker import WorkerRun, run_forever, run_once
 
     application = bootstrap()
+    guard = sole_on_sqlite(application.settings.database_url, "worker")
 
     def show(run: WorkerRun) -> None:
         rules, sent = run.rules, run.delivery
@@ -118,19 +142,20 @@ def worker(
         )
 
     try:
-        if once:
-            show(run_once(application))
-            return
-        stop = threading.Event()
-        try:
-            run_forever(
-                application,
-                interval or application.settings.worker_interval_seconds,
-                stop,
-                show,
-            )
-        except KeyboardInterrupt:
-            stop.set()
+        with guard:
+            if once:
+                show(run_once(application))
+                return
+            stop = threading.Event()
+            try:
+                run_forever(
+                    application,
+                    interval or application.settings.worker_interval_seconds,
+                    stop,
+                    show,
+                )
+            except KeyboardInterrupt:
+                stop.set()
     finally:
         application.dispose()
 
@@ -149,24 +174,129 @@ def db_upgrade(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the audit trail's hash chain; name the first entry that does not fit."""
+def audit_verify(
+    quick: Annotated[
+        bool,
+        typer.Option(help="SQLite: quick_check instead of the full integrity check (large files)."),
+    ] = False,
+) -> None:
+    """Prove the audit trail: every hash recomputed, gaps and added rows named, the chain head
+    against the last entry, and the database's own integrity check (SQLite) or append-only
+    trigger (PostgreSQL). Exits 1 with one line per problem."""
     application = bootstrap()
+    verifier = AccessScope(actor="regenpath audit verify")
     try:
-        with _progress("Audit entries") as progress:
-            task = progress.add_task("verify", total=_audit_length(application))
-            report = audit.verify_chain(
-                application.unit_of_work(AccessScope(actor="regenpath audit verify")),
-                on_entry=lambda: progress.advance(task),
-            )
+        problems = audit.check_storage(application.unit_of_work(verifier), quick=quick)
+        if not problems:
+            with _progress("Audit entries") as progress:
+                task = progress.add_task("verify", total=_audit_length(application))
+                report = audit.verify_chain(
+                    application.unit_of_work(verifier), on_entry=lambda: progress.advance(task)
+                )
+            problems = report.problems
     finally:
         application.dispose()
-    if not report.intact:
-        raise CommandFailed(
-            f"audit chain broken at entry {report.first_broken}: it or what follows was "
-            "changed, removed or reordered after it was written"
-        )
-    console.print(f"Audit chain intact: {report.entries} entries verified.")
+    if problems:
+        for problem in problems[:-1]:
+            errors.print(f"error: audit trail: {problem}", highlight=False, soft_wrap=True)
+        raise CommandFailed(f"audit trail: {problems[-1]}")
+    console.print(
+        f"Audit chain intact: {report.entries} entries verified, head at {report.head_sequence}."
+    )
+
+
+@app.command()
+def backup(
+    folder: Annotated[
+        Path, typer.Argument(help="Where backups are kept (created if missing).")
+    ] = Path("backups"),
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="Keep only the newest N backups in the folder, remove the rest."),
+    ] = None,
+) -> None:
+    """A consistent, timestamped backup taken while the server runs (SQLite: the online
+    backup API; PostgreSQL: pg_dump, custom format), with a manifest holding its SHA-256,
+    schema revision, row counts and audit head."""
+    settings = get_settings()
+    target = _output_folder(folder)
+    try:
+        with console.status("Backing up"):
+            written, manifest = backups.take_backup(
+                settings.database_url, target, datetime.now(UTC)
+            )
+        removed = backups.prune(target, keep) if keep is not None else []
+    except backups.BackupError as error:
+        raise CommandFailed(f"backup: {error}") from None
+    console.print(
+        f"Backup {written} ({manifest.size:,} bytes, sha256 {manifest.sha256[:16]}...):"
+        f" schema {manifest.migration_head}, {sum(manifest.counts.values()):,} rows,"
+        f" audit head {manifest.audit_head['sequence']}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    for path in removed:
+        console.print(f"removed {path} (--keep {keep})", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A backup file written by `regenpath backup`.")],
+    database: Annotated[
+        str | None,
+        typer.Option(help="The empty database to restore into (default: the configured one)."),
+    ] = None,
+) -> None:
+    """Restore a backup into an empty database, bring its schema up to this version, then
+    compare its rows with the manifest and verify the audit trail."""
+    url = database or get_settings().database_url
+    try:
+        with console.status("Restoring"):
+            manifest = backups.restore_backup(file, url)
+    except backups.BackupError as error:
+        raise CommandFailed(f"restore: {error}") from None
+    application = bootstrap(get_settings().model_copy(update={"database_url": url}))
+    try:
+        migrate.upgrade(application.engine)
+        with application.engine.connect() as connection:
+            counts = backups.table_counts(connection)
+        differ = [
+            f"{table}: {rows} in the backup, {counts.get(table)} restored"
+            for table, rows in manifest.counts.items()
+            if counts.get(table) != rows
+        ]
+        if differ:
+            raise CommandFailed(f"restore: rows differ from the manifest: {'; '.join(differ)}")
+        verifier = AccessScope(actor="regenpath restore")
+        problems = audit.check_storage(application.unit_of_work(verifier))
+        report = None if problems else audit.verify_chain(application.unit_of_work(verifier))
+        if report is not None:
+            problems = report.problems
+    finally:
+        application.dispose()
+    if problems or report is None:
+        raise CommandFailed(f"restore: restored, but the audit trail fails: {problems[0]}")
+    console.print(
+        f"Restored {file.name} ({sum(manifest.counts.values()):,} rows, schema"
+        f" {manifest.migration_head} -> {migrate.head_revision()}); audit chain intact:"
+        f" {report.entries} entries verified.",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _output_folder(folder: Path) -> Path:
+    """A folder to write into, created if missing; a path that is a file, cannot be created
+    or cannot be written is one line for the user, before any work starts."""
+    if folder.exists() and not folder.is_dir():
+        raise CommandFailed(f"{folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise CommandFailed(f"cannot write to {folder}: {error.strerror or error}") from None
+    return folder
 
 
 def _audit_length(application: Application) -> int:
@@ -287,6 +417,13 @@ def demo(
         soft_wrap=True,
         markup=False,
     )
+    console.print(
+        "Keep it safe: `regenpath backup backups --keep 30` takes a consistent backup while the"
+        " server runs, `regenpath restore FILE --database URL` restores it into an empty"
+        " database, `regenpath audit verify` proves the audit trail.",
+        soft_wrap=True,
+        markup=False,
+    )
 
 
 export_app = typer.Typer(help="Exports for analysis.", no_args_is_help=True)
@@ -358,6 +495,7 @@ def export_parquet(
 ) -> None:
     """Snapshot the registry's analytic relations as Parquet files, for `regenpath report
     --snapshot` and for DuckDB, pandas or R."""
+    _output_folder(folder)
     with console.status("Exporting"):
         source = _outcome_source(None)
         try:
@@ -376,6 +514,7 @@ def export_deidentified(
     """The registry for researchers, de-identified by HIPAA Safe Harbor: a random study
     number per export, no identifier, every date as days from the index injection, ages of
     90 and over grouped."""
+    _output_folder(folder)
     application = bootstrap()
     with console.status("Exporting"):
         source = _outcome_source(None)
@@ -411,6 +550,7 @@ def export_fhir(
 ) -> None:
     """FHIR R4 Bulk Data export: NDJSON per resource type, identified records (handle as
     patient data)."""
+    _output_folder(folder)
     application = bootstrap()
     try:
         server = application.fhir
@@ -724,7 +864,7 @@ def main() -> None:
             sys.exit(0)
         errors.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(getattr(error, "exit_code", 2))
-    except (CommandFailed, ServiceError, DomainError) as error:
+    except (CommandFailed, ServiceError, DomainError, AlreadyRunning) as error:
         errors.print(f"error: {error}", markup=False, highlight=False, soft_wrap=True)
         sys.exit(1)
     except ValidationError as error:
@@ -733,6 +873,20 @@ def main() -> None:
         errors.print(
             f"error: configuration: {first['msg']}", markup=False, highlight=False, soft_wrap=True
         )
+        sys.exit(1)
+    except OSError as error:
+        # A file the command had to read or write: its name and the system's reason.
+        where = f"{error.filename}: " if error.filename else ""
+        errors.print(
+            f"error: {where}{error.strerror or error}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+        sys.exit(1)
+    except duckdb.Error as error:
+        first_line = (str(error).splitlines() or [type(error).__name__])[0]
+        errors.print(f"error: analytics: {first_line}", markup=False, highlight=False)
         sys.exit(1)
     except SQLAlchemyError as error:
         first_line = str(error.orig if hasattr(error, "orig") else error).splitlines()[0]

@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 from uuid import UUID
 
-from regenpath.domain.audit import AuditAction, AuditEntry, AuditOutcome, SealedEntry, first_break
+from regenpath.domain.audit import (
+    AuditAction,
+    AuditEntry,
+    AuditOutcome,
+    SealedEntry,
+    examine_chain,
+    head_problems,
+)
 from regenpath.domain.errors import DomainError, TransitionRefused
 from regenpath.services.errors import LockedOut, NotFound, PermissionDenied, ServiceError
 from regenpath.services.ports import AuditQuery, Clock, Page, UnitOfWork
@@ -131,33 +138,41 @@ def read_one(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """What a walk of the trail found: every entry and the head compared; one line per
+    problem."""
+
     entries: int
-    first_broken: int | None
     head_sequence: int
+    problems: tuple[str, ...]
 
     @property
     def intact(self) -> bool:
-        return self.first_broken is None and self.head_sequence == self.entries
+        return not self.problems
+
+
+def check_storage(uow: UnitOfWork, *, quick: bool = False) -> tuple[str, ...]:
+    """What the database says of the storage the trail lives in (SQLite's integrity check,
+    PostgreSQL's append-only trigger); asked before the walk, which a damaged file can stop."""
+    with uow:
+        return tuple(uow.audit.storage_problems(quick=quick))
 
 
 def verify_chain(uow: UnitOfWork, on_entry: Callable[[], None] = lambda: None) -> ChainReport:
-    """Recompute every hash. Names the first entry that does not fit; a head that points past
-    the last entry means entries were removed from the end."""
-    count = 0
+    """Prove the whole trail, not only the rows a walk happens to read (REC-1): recompute
+    every hash, name gaps and added rows, and compare the head (sequence and hash) with the
+    last entry and the count with the sequence."""
 
-    def counted() -> Iterator:  # type: ignore[type-arg]
-        nonlocal count
+    def counted() -> Iterator[SealedEntry]:
         for sealed in uow.audit.chain():
-            count += 1
             on_entry()
             yield sealed
 
     with uow:
-        broken = first_break(counted())
-        head_sequence, _ = uow.audit.head()
-    if broken is None and head_sequence != count:
-        broken = min(head_sequence, count) + 1
-    return ChainReport(entries=count, first_broken=broken, head_sequence=head_sequence)
+        # One read transaction: the head and the rows are the same moment's.
+        examined = examine_chain(counted())
+        head_sequence, head_hash = uow.audit.head()
+    problems = (*examined.problems, *head_problems(examined, head_sequence, head_hash))
+    return ChainReport(entries=examined.entries, head_sequence=head_sequence, problems=problems)
 
 
 def search_audit(uow: UnitOfWork, clock: Clock, query: AuditQuery) -> Page[SealedEntry]:

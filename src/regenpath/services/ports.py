@@ -161,6 +161,11 @@ class PatientRepository(Protocol):
 class EpisodeRepository(Protocol):
     def add(self, episode: Episode) -> None: ...
     def get(self, episode_id: UUID) -> Episode | None: ...
+    def claim(self, episode_id: UUID) -> Episode | None:
+        """The episode, held by this transaction until it ends so that no other worker works
+        on it meanwhile; None when it is gone or another transaction holds it already."""
+        ...
+
     def save(self, episode: Episode, expected_version: int, change: TimelineEntry) -> None:
         """Write the episode and its cycles if still at ``expected_version``, with the change.
 
@@ -290,6 +295,11 @@ class AuditLog(Protocol):
     def chain(self, batch: int = 5_000) -> Iterator[SealedEntry]: ...
     def head(self) -> tuple[int, str]:
         """The sequence and hash the chain's head row says the last entry has."""
+        ...
+
+    def storage_problems(self, *, quick: bool = False) -> list[str]:
+        """What the database says is wrong with the storage the trail depends on (a file
+        that fails its integrity check, the append-only guard missing); empty when sound."""
         ...
 
 

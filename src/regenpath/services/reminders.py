@@ -61,11 +61,20 @@ def _episode_rules(
     report: RulesReport,
 ) -> None:
     with uow:
-        episode = uow.episodes.get(episode_id)
+        # Several workers may run at once (PostgreSQL): the one that claims the episode works
+        # on it; the others pass it by. Its visits are read again under the claim, since the
+        # list was read before and another worker may have climbed a rung since.
+        episode = uow.episodes.claim(episode_id)
         if episode is None or episode.closed_at is not None:
             return
+        wanted = {visit.id for visit in visits}
+        current = [
+            visit
+            for visit in uow.follow_up.visits(episode_id=episode.id)
+            if visit.id in wanted and visit.completed_at is None and not visit.cancelled
+        ]
         today = clinic_day(uow, episode.clinic_id, clock.now())
-        for visit in visits:
+        for visit in current:
             step = visit.next_reminder(today)
             if step is not None:
                 _climb(uow, clock, new_id, settings, episode, visit, step, report)

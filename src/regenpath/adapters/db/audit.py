@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import insert, or_, select, text, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from regenpath.adapters.db.pagination import decode_cursor, encode_cursor
@@ -86,6 +87,32 @@ class SqlAuditLog:
             )
         ).first()
         return (row[0], row[1]) if row is not None else (0, GENESIS)
+
+    def storage_problems(self, *, quick: bool = False) -> list[str]:
+        if self.session.get_bind().dialect.name == "sqlite":
+            # quick_check skips the index-content cross-checks: O(N) instead of O(N log N).
+            pragma = "quick_check" if quick else "integrity_check"
+            try:
+                found = [str(row[0]) for row in self.session.execute(text(f"PRAGMA {pragma}"))]
+            except DBAPIError as error:  # so damaged that the check itself cannot run
+                return [f"the database file fails SQLite's {pragma}: {error.orig}"]
+            if found == ["ok"]:
+                return []
+            return [f"the database file fails SQLite's {pragma}: {line}" for line in found[:10]]
+        # REC-1: rows are indelible because this trigger refuses UPDATE and DELETE
+        # (migration 0002); a trail without it can be rewritten in place.
+        enabled = self.session.execute(
+            text(
+                "SELECT t.tgenabled FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
+                " WHERE t.tgname = 'audit_events_append_only' AND c.relname = 'audit_events'"
+                " AND c.relnamespace = to_regnamespace(current_schema())::oid"
+            )
+        ).scalar_one_or_none()
+        if enabled is None:
+            return ["the append-only trigger on audit_events is missing: rows can be rewritten"]
+        if enabled == "D":
+            return ["the append-only trigger on audit_events is disabled: rows can be rewritten"]
+        return []
 
     def search(self, query: AuditQuery) -> Page[SealedEntry]:
         statement = select(AuditEventRow)

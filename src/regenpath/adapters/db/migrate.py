@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,6 +42,16 @@ def head_revision() -> str:
     config.set_main_option("script_location", str(MIGRATIONS))
     head: str = ScriptDirectory.from_config(config).get_current_head() or "base"
     return head
+
+
+def known_revision(revision: str) -> bool:
+    """Whether this version of regenpath ships ``revision`` (a newer schema is unknown)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

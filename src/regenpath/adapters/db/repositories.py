@@ -268,6 +268,17 @@ class SqlEpisodeRepository(_Scoped):
         )
         return _episode(row) if row is not None else None
 
+    def claim(self, episode_id: UUID) -> Episode | None:
+        # PostgreSQL: a row lock that a second worker skips instead of waiting on, so two
+        # workers never climb the same reminder rung. SQLite has one writer at a time and
+        # ignores FOR UPDATE; its second worker is refused at start (entrypoints/processes).
+        row = self.session.scalar(
+            self._in_scope(
+                select(EpisodeRow).where(EpisodeRow.id == episode_id), EpisodeRow.clinic_id
+            ).with_for_update(skip_locked=True)
+        )
+        return _episode(row) if row is not None else None
+
     def save(self, episode: Episode, expected_version: int, change: TimelineEntry) -> None:
         # The WHERE on version is the optimistic lock: a concurrent writer that committed
         # first has moved the version on, so this UPDATE matches no row and nothing is written.
