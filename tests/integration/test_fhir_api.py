@@ -472,3 +472,22 @@ def test_no_body_makes_the_facade_fail_with_a_5xx(
     imported = client.post(f"{FHIR}/$import", content=json.dumps(body), headers=headers)
     assert imported.status_code < 500, imported.text
     assert imported.headers["content-type"].startswith("application/fhir+json")
+
+
+@pytest.mark.parametrize("element", ["identifier", "name"])
+def test_a_patient_element_sent_as_null_is_absent_not_a_5xx(
+    client: TestClient, element: str
+) -> None:
+    """Found by the fuzzing above: `"identifier": null` raised a TypeError (500)."""
+    body = {
+        "resourceType": "Patient",
+        "identifier": [{"type": {"coding": None}, "value": "X-1"}],
+        "name": [{"family": "Null", "given": None}],
+        "gender": "female",
+        "birthDate": "1970-01-01",
+    }
+    response = client.post(
+        f"{FHIR}/Patient", json=body | {element: None}, headers=as_physician(client)
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["resourceType"] == "OperationOutcome"

@@ -1220,8 +1220,9 @@ def _patient_details(resource: Mapping[str, Any], clinic_id: UUID) -> dict[str, 
     """The record's fields from a Patient: regenpath needs the MRN, a name, the birth date and
     the administrative gender (its Patient record has them all)."""
     mrn = None
-    for identifier in resource.get("identifier", []):
-        codes = [c.get("code") for c in identifier.get("type", {}).get("coding", [])]
+    # A sender may send an element as null; it means absent (found by the bounded fuzzing).
+    for identifier in resource.get("identifier") or []:
+        codes = [c.get("code") for c in (identifier.get("type") or {}).get("coding") or []]
         if identifier.get("system") == systems.mrn_system(clinic_id) or "MR" in codes:
             mrn = identifier.get("value")
             break
@@ -1234,7 +1235,7 @@ def _patient_details(resource: Mapping[str, Any], clinic_id: UUID) -> dict[str, 
         )
     names = resource.get("name") or [{}]
     name = next((n for n in names if n.get("use") == "official"), names[0])
-    given = " ".join(name.get("given", []))
+    given = " ".join(name.get("given") or [])
     if not name.get("family") or not given:
         raise FhirError.one(
             422, "required", "regenpath needs the family and given names", "Patient.name"
