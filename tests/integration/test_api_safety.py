@@ -62,6 +62,30 @@ def test_RPT_1_a_serious_infection_opens_a_3500a_due_in_15_days(
     assert client.get("/api/v1/reports", headers=officer).json()["reports"] == []
 
 
+def test_REC_1_a_submission_dated_in_the_future_closes_no_report(
+    client: TestClient, episode, patient, clock
+) -> None:
+    """Issue 19: a 3500A "submitted" in 2030 closed its clock; the date is the clinic's today
+    at the latest."""
+    episode = injected(client, episode, patient, clock)
+    report = client.post(f"/api/v1/episodes/{episode['id']}/adverse-events", json=INFECTION).json()[
+        "reports"
+    ][0]
+    officer = client.as_role(Role.QUALITY_OFFICER)  # type: ignore[attr-defined]
+    url = f"/api/v1/reports/{report['id']}/submission"
+    for when in ("2030-01-01", "2026-03-03"):  # the tests' clinic is on 2 March 2026
+        refused = client.post(
+            url, json={"submitted_on": when, "reference": "MW-1"}, headers=officer
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["field"] == "submitted_on"
+    assert client.get("/api/v1/reports", headers=officer).json()["reports"][0]["id"] == report["id"]
+    today = client.post(
+        url, json={"submitted_on": "2026-03-02", "reference": "MW-1"}, headers=officer
+    )
+    assert today.status_code == 200, today.text
+
+
 def test_a_mild_flare_opens_no_report(client: TestClient, episode, patient, clock) -> None:
     episode = injected(client, episode, patient, clock)
     flare = {
@@ -97,6 +121,7 @@ def test_bad_input_is_422_naming_the_field_and_stores_nothing(
         ({"grade": 6}, "grade"),
         ({"onset_on": "2026-02-20"}, "onset_on"),
         ({"resolved_on": "2026-03-01"}, "resolved_on"),
+        ({"resolved_on": "2030-01-01"}, "resolved_on"),  # a resolution not yet happened
         ({"term_code": "HEADACHE"}, "term"),
     ):
         response = client.post(url, json=INFECTION | change)

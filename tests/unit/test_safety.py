@@ -20,6 +20,7 @@ from regenpath.domain.safety import (
     Seriousness,
     TriageOutcome,
     deviation_report_due,
+    open_report,
     reports_due,
 )
 
@@ -77,6 +78,32 @@ def test_RPT_2_a_distributed_deviation_is_due_in_45_days() -> None:
     due = deviation_report_due(True, date(2026, 1, 10))
     assert due is not None and due.due_on == date(2026, 2, 24) and due.rule.form.value == "FDA 3486"
     assert deviation_report_due(False, date(2026, 1, 10)) is None
+
+
+def test_REC_1_a_report_is_submitted_no_later_than_today_and_no_earlier_than_its_discovery() -> (
+    None
+):
+    due = deviation_report_due(True, date(2026, 3, 1))
+    assert due is not None
+    report = open_report(
+        due,
+        id=UUID(int=9),
+        clinic_id=UUID(int=2),
+        subject_type="deviation",
+        subject_id=UUID(int=8),
+        opened_at=datetime(2026, 3, 1, 12, tzinfo=UTC),
+    )
+    for when in (date(2030, 1, 1), TODAY.replace(day=11), date(2026, 2, 28)):
+        with pytest.raises(InvalidValue) as refused:
+            report.submitted(when, "MW-1", TODAY)
+        assert refused.value.field == "submitted_on"
+    assert report.submitted(TODAY, " MW-1 ", TODAY).reference == "MW-1"
+
+
+def test_AE_1_a_resolution_cannot_be_in_the_future() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        replace(INFECTION, resolved_on=date(2030, 1, 1)).check(CONSENTED, TODAY)
+    assert refused.value.field == "resolved_on"
 
 
 def test_RPT_3_ind_reports_in_7_or_15_days() -> None:

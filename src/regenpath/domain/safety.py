@@ -143,6 +143,8 @@ class AdverseEvent:
             raise InvalidValue("onset_on", "the onset cannot be in the future")
         if self.resolved_on is not None and self.resolved_on < self.onset_on:
             raise InvalidValue("resolved_on", "the resolution is before the onset")
+        if self.resolved_on is not None and self.resolved_on > today:
+            raise InvalidValue("resolved_on", "the resolution cannot be in the future")
         if self.grade == 5 and self.outcome is not AeOutcome.FATAL:
             raise InvalidValue("outcome", "grade 5 is death: the outcome is fatal")
         if self.outcome is AeOutcome.FATAL and Seriousness.DEATH not in self.seriousness:
@@ -324,9 +326,14 @@ class RegulatoryReport:
     def days_left(self, today: date) -> int:
         return (self.due_on - today).days
 
-    def submitted(self, on: date, reference: str) -> RegulatoryReport:
+    def submitted(self, on: date, reference: str, today: date) -> RegulatoryReport:
+        """Close the report as submitted ``on`` (the clinic's calendar day). REC-1 (21 CFR
+        1271.270(a)): a record is made when the step is done, so a submission dated after
+        ``today`` is refused: it would close a clock on a report not yet sent (issue 19)."""
         if self.status is ReportStatus.SUBMITTED:
             raise InvalidValue("report_id", "this report was already submitted")
+        if on > today:
+            raise InvalidValue("submitted_on", "a submission cannot be dated in the future")
         if on < self.discovered_on:
             raise InvalidValue("submitted_on", "a submission cannot precede the discovery")
         if not reference.strip():

@@ -104,6 +104,9 @@ class DemoSafety:
         # A day or more back, so no clinic's calendar sees it in the future.
         onset = (self.clock.now() - timedelta(days=self.rng.randint(1, 3))).date()
         consented = episode.consented_at or self.clock.now()
+        onset_on = max(onset, (consented + timedelta(days=1)).date())
+        # Resolved by yesterday at the latest: UTC's today is tomorrow in some clinics.
+        resolved_on = max(onset_on, (self.clock.now() - timedelta(days=1)).date())
         safety.record_adverse_event(
             self.uow,
             self.clock,
@@ -113,14 +116,14 @@ class DemoSafety:
             safety.RecordAdverseEvent(
                 episode_id=episode.id,
                 term_code=term,
-                onset_on=max(onset, (consented + timedelta(days=1)).date()),
+                onset_on=onset_on,
                 grade=grade,
                 seriousness=seriousness,
                 outcome=outcome,
                 related_product=related,
                 resolved_on=None
                 if outcome in (AeOutcome.RECOVERING, AeOutcome.FATAL)
-                else self.clock.now().date(),
+                else resolved_on,
                 description="Synthetic demo event",
             ),
         )

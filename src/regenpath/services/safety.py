@@ -468,7 +468,8 @@ def record_submission(
         report = uow.safety.get_report(report_id)
         if report is None:
             raise NotFound("regulatory_report", report_id)
-        closed = report.submitted(submitted_on, reference)
+        today = clinic_day(uow, report.clinic_id, clock.now())
+        closed = report.submitted(submitted_on, reference, today)
         uow.safety.save_report(closed)
         record(
             uow,
