@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from regenpath.domain.access import Role
 from regenpath.domain.isbt128 import parse_din
+from regenpath.domain.procedures import TimeOutItem
 from tests.integration.pathway import new_episode, walk
 from tests.support import TestClock
 
@@ -64,6 +65,8 @@ def test_release_then_a_wrong_wristband_stops_then_the_right_one_clears_the_inje
     physician.get_by_label("Cell dose").first.fill("120")
     physician.get_by_label("Needle in").fill(needle_in.strftime("%Y-%m-%dT%H:%M"))
     physician.get_by_label("Image references").fill("PACS-E2E-1")
+    for item in TimeOutItem:  # the time-out, aloud, before the needle (SITE-1)
+        physician.get_by_label(item.label).check()
     physician.get_by_role("button", name="Record injection").click()
     expect(physician.get_by_role("status")).to_contain_text("Injection recorded")
     expect(physician.locator("#episode-stage")).to_have_text("Recovery")

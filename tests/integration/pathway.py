@@ -160,6 +160,24 @@ PLAN: dict[str, Any] = {
 }
 
 
+# A cord MSC product from a donor, under an IND (REG-5): the plan an allogeneic cycle needs.
+DONOR_PLAN: dict[str, Any] = {
+    "source": "allogeneic",
+    "product_type": "umbilical_cord_msc",
+    "processing": ["thawing"],
+    "ind_number": "IND 12345",
+}
+
+
+def consent_to(client: TestClient, episode: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """From eligible: the physician plans (``changes`` on the standard plan) and the patient
+    signs it; the episode as it then is."""
+    plan(client, episode, **changes)
+    signed = sign_consent(client, episode)
+    assert signed.status_code == 201, signed.text
+    return episode_now(client, episode)
+
+
 def plan(client: TestClient, episode: dict[str, Any], **changes: Any) -> dict[str, Any]:
     response = client.post(
         f"/api/v1/episodes/{episode['id']}/plans",
@@ -317,6 +335,7 @@ INJECTION = {
         {"target": "L4-L5 disc", "laterality": "midline", "volume_ml": 2, "cell_dose_million": 120}
     ],
     "image_references": ["PACS-0001"],
+    "time_out": ["patient", "procedure", "site", "side", "product"],
 }
 
 

@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from regenpath.domain.pathway import TRANSITIONS, Stage
-from tests.integration.pathway import bedside_check, inject, move, walk
+from tests.integration.pathway import DONOR_PLAN, bedside_check, consent_to, inject, move, walk
 
 PROBLEM = "application/problem+json"
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -74,7 +74,7 @@ def test_the_autologous_pathway_from_referral_to_completion(
 def test_an_allogeneic_cycle_cannot_allocate_a_product_of_another_clinic(
     client: TestClient, episode
 ) -> None:
-    consented = walk(client, episode, until="consented")
+    consented = consent_to(client, walk(client, episode, until="eligible"), **DONOR_PLAN)
     planned = move(client, consented, "planned", cell_source="allogeneic")
     response = client.post(
         f"/api/v1/episodes/{episode['id']}/transitions",

@@ -14,9 +14,9 @@ from regenpath.adapters.db.repositories import SqlEpisodeRepository
 from regenpath.adapters.db.tables import Base
 from regenpath.adapters.db.uow import SqlUnitOfWork
 from regenpath.bootstrap import Application
-from regenpath.domain.episodes import Laterality
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex
+from regenpath.domain.procedures import Laterality
 from regenpath.services import clinics, episodes, patients
 from regenpath.services.errors import StaleVersion
 from regenpath.services.ports import AccessScope

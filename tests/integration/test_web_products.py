@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from regenpath.domain.access import Role
 from regenpath.domain.isbt128 import parse_din
+from regenpath.domain.procedures import TimeOutItem
 from tests.integration.pathway import harvest, process, walk
 from tests.integration.test_api_products import donor_with_products
 from tests.support import START
@@ -157,6 +158,10 @@ def test_BED_1_in_the_procedure_room_a_wrong_wristband_stops_then_the_right_one_
 
     physician_view = client.get(room).text
     assert "2. Injection record" in physician_view
+    # The form is filled from the consented plan, not from a generic default.
+    assert 'id="target_1" name="target" value="L4-L5 disc"' in physician_view
+    assert '<option value="fluoroscopy" selected>' in physician_view
+    assert "Consented plan (version 1)" in physician_view
     injection = {
         "version": str(client.get(f"/api/v1/episodes/{episode['id']}").json()["version"]),
         "guidance": "fluoroscopy",
@@ -169,7 +174,21 @@ def test_BED_1_in_the_procedure_room_a_wrong_wristband_stops_then_the_right_one_
         "ended_at": local(4),
         "image_references": "PACS-0001, PACS-0002",
     }
-    page = submit(client, f"/episodes/{episode['id']}/injection", data=injection)
+    # SITE-1: without the time-out the form comes back, keeping what was typed.
+    untimed = client.post(f"/episodes/{episode['id']}/injection", data=injection)
+    assert untimed.status_code == 409
+    assert "Hold the time-out before the injection" in untimed.text
+    assert 'name="volume_ml" inputmode="decimal" value="2"' in untimed.text
+    # A right knee typed for this L4-L5 plan: a hard stop naming each mismatch.
+    confirmed = {"time_out": [item.value for item in TimeOutItem]}
+    wrong = injection | confirmed | {"target": ["Right knee", "", ""], "laterality": ["right"]}
+    stopped = client.post(f"/episodes/{episode['id']}/injection", data=wrong)
+    assert stopped.status_code == 409
+    assert "is not a planned target (L4-L5 disc)" in stopped.text
+    assert 'value="patient" checked' in stopped.text  # the ticks stay too
+    kept = client.get(f"/products/{product['id']}").text.lower()
+    assert "the time-out stopped the injection: site 1" in kept  # the near miss
+    page = submit(client, f"/episodes/{episode['id']}/injection", data=injection | confirmed)
     assert "Injection recorded" in page.text
     assert 'data-stage="recovery"' in page.text
     assert "L4-L5 disc (midline): 2 mL, 120 \u00d7 10\u2076 cells" in page.text

@@ -26,7 +26,7 @@ from regenpath.domain.consent import (
     consent_document,
 )
 from regenpath.domain.eligibility import Verdict
-from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
+from regenpath.domain.episodes import Episode, TransitionRequest
 from regenpath.domain.evaluation import DecisionKind, EligibilityRecord
 from regenpath.domain.isbt128 import Din
 from regenpath.domain.pathway import Stage
@@ -36,7 +36,10 @@ from regenpath.domain.procedures import (
     Guidance,
     InjectionRecord,
     InjectionSite,
+    Laterality,
     Side,
+    TimeOut,
+    TimeOutItem,
 )
 from regenpath.domain.products import (
     BedsideVerification,
@@ -116,6 +119,7 @@ def injected(episode: Episode, product: Product, at: datetime = START) -> Inject
         ended_at=at,
         operator="Dr. Test",
         image_references=("PACS-1",),
+        time_out=TimeOut("Dr. Test", at, frozenset(TimeOutItem)),
     )
 
 
@@ -194,6 +198,26 @@ def plan_for(episode: Episode, version: int = 1, **changes: Any) -> TreatmentPla
     return TreatmentPlan(**(fields | changes))
 
 
+def donor_plan(episode: Episode, version: int = 1, **changes: Any) -> TreatmentPlan:
+    """A plan for a cord MSC product from a donor, under an IND (REG-5)."""
+    fields: dict[str, Any] = {
+        "source": CellSource.ALLOGENEIC,
+        "product_type": ProductType.UMBILICAL_CORD_MSC,
+        "processing": (ProcessingKind.THAWING,),
+        "ind_number": "IND 12345",
+    }
+    return plan_for(episode, version, **(fields | changes))
+
+
+def consented_plan(episode: Episode, **changes: Any) -> TreatmentPlan:
+    """The plan the episode's current cycle was consented under: a donor plan for an
+    allogeneic cycle, else the autologous one."""
+    cycle = episode.current_cycle
+    if cycle is not None and cycle.cell_source is CellSource.ALLOGENEIC:
+        return donor_plan(episode, **changes)
+    return plan_for(episode, **changes)
+
+
 def signed_consent(
     episode: Episode, plan: TreatmentPlan | None = None
 ) -> tuple[SignedConsent, ConsentDocument]:
@@ -225,6 +249,13 @@ def request_to(episode: Episode, stage: Stage, **fields: Any) -> TransitionReque
         consent, document = signed_consent(episode)
         fields.setdefault("consent", consent)
         fields.setdefault("consent_document", document)
+    if stage in (Stage.PLANNED, Stage.HARVESTED, Stage.PRODUCT_ALLOCATED, Stage.ADMINISTERED):
+        donor = fields.get("cell_source") is CellSource.ALLOGENEIC or (
+            stage is not Stage.PLANNED
+            and (product := fields.get("product")) is not None
+            and product.source is CellSource.ALLOGENEIC
+        )
+        fields.setdefault("plan", donor_plan(episode) if donor else consented_plan(episode))
     return TransitionRequest(to=stage, **fields)
 
 
@@ -239,11 +270,18 @@ def released_autologous(ids: SequentialIds) -> tuple[Episode, Product]:
     """An episode whose own harvest was processed and released, ready for the bedside check."""
     episode = consented_episode(ids)
     episode.transition(
-        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids()),
+        TransitionRequest(
+            to=Stage.PLANNED,
+            cell_source=CellSource.AUTOLOGOUS,
+            new_cycle_id=ids(),
+            plan=plan_for(episode),
+        ),
         START,
     )
     product = harvest_product(id=ids())
-    episode.transition(TransitionRequest(to=Stage.HARVESTED, product=product), START)
+    episode.transition(
+        TransitionRequest(to=Stage.HARVESTED, product=product, plan=plan_for(episode)), START
+    )
     product.finish_processing(START)
     episode.transition(TransitionRequest(to=Stage.PROCESSED, product=product), START)
     product.release(START, [])

@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import copy
 from collections import deque
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from regenpath.domain import events as ev
+from regenpath.domain.consent import TreatmentPlan
 from regenpath.domain.eligibility import Verdict
 from regenpath.domain.episodes import Episode, TransitionRequest
 from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
 from regenpath.domain.pathway import CLOSED_STAGES, OPEN_STAGES, TRANSITIONS, Stage
+from regenpath.domain.procedures import (
+    Approach,
+    Guidance,
+    InjectionRecord,
+    InjectionSite,
+    Laterality,
+    Side,
+    TimeOut,
+    TimeOutItem,
+)
 from regenpath.domain.products import (
     CellSource,
     DonorEligibility,
+    Product,
     ProductStatus,
+    ProductType,
 )
 from tests.support import START, SequentialIds
 from tests.unit.builders import (
@@ -24,6 +38,8 @@ from tests.unit.builders import (
     OTHER_PATIENT,
     PATIENT,
     consented_episode,
+    consented_plan,
+    donor_plan,
     donor_product,
     eligible_decision,
     harvest_product,
@@ -31,7 +47,9 @@ from tests.unit.builders import (
     lab_released,
     new_episode,
     passed_check,
+    plan_for,
     released_autologous,
+    request_to,
 )
 
 
@@ -96,41 +114,56 @@ def test_consent_is_required_before_a_harvest_even_if_the_stage_were_forced() ->
     ids = SequentialIds()
     episode = consented_episode(ids)
     episode.transition(
-        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids()),
+        TransitionRequest(
+            to=Stage.PLANNED,
+            cell_source=CellSource.AUTOLOGOUS,
+            new_cycle_id=ids(),
+            plan=plan_for(episode),
+        ),
         START,
     )
     episode.consented_at = None  # as if storage had been tampered with
     product = harvest_product(id=ids())
     assert Guard.CONSENT_REQUIRED in refused_guards(
-        episode, TransitionRequest(to=Stage.HARVESTED, product=product)
+        episode, TransitionRequest(to=Stage.HARVESTED, product=product, plan=plan_for(episode))
     )
 
 
 def test_planning_a_cycle_needs_the_cell_source() -> None:
     ids = SequentialIds()
     episode = consented_episode(ids)
-    assert refused_guards(episode, TransitionRequest(to=Stage.PLANNED, new_cycle_id=ids())) == [
-        Guard.CELL_SOURCE_REQUIRED
-    ]
+    assert refused_guards(
+        episode, TransitionRequest(to=Stage.PLANNED, new_cycle_id=ids(), plan=plan_for(episode))
+    ) == [Guard.CELL_SOURCE_REQUIRED]
 
 
 def test_an_allogeneic_cycle_cannot_record_a_harvest() -> None:
     ids = SequentialIds()
     episode = consented_episode(ids)
     episode.transition(
-        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.ALLOGENEIC, new_cycle_id=ids()),
+        TransitionRequest(
+            to=Stage.PLANNED,
+            cell_source=CellSource.ALLOGENEIC,
+            new_cycle_id=ids(),
+            plan=donor_plan(episode),
+        ),
         START,
     )
     product = harvest_product(id=ids())
     assert Guard.AUTOLOGOUS_CYCLE_ONLY in refused_guards(
-        episode, TransitionRequest(to=Stage.HARVESTED, product=product)
+        episode, TransitionRequest(to=Stage.HARVESTED, product=product, plan=plan_for(episode))
     )
 
 
 def allogeneic_planned(ids: SequentialIds) -> Episode:
     episode = consented_episode(ids)
     episode.transition(
-        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.ALLOGENEIC, new_cycle_id=ids()),
+        TransitionRequest(
+            to=Stage.PLANNED,
+            cell_source=CellSource.ALLOGENEIC,
+            new_cycle_id=ids(),
+            plan=donor_plan(episode),
+        ),
         START,
     )
     return episode
@@ -142,7 +175,10 @@ def test_DON_5_a_quarantined_donor_product_cannot_be_allocated() -> None:
     product = donor_product(
         ids, status=ProductStatus.QUARANTINE, eligibility=DonorEligibility.INCOMPLETE
     )
-    guards = refused_guards(episode, TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product))
+    guards = refused_guards(
+        episode,
+        TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product, plan=donor_plan(episode)),
+    )
     assert Guard.PRODUCT_QUARANTINED in guards
     assert Guard.DONOR_ELIGIBILITY_INCOMPLETE in guards
 
@@ -152,7 +188,8 @@ def test_DON_7_an_ineligible_donors_product_is_blocked() -> None:
     episode = allogeneic_planned(ids)
     product = donor_product(ids, eligibility=DonorEligibility.INELIGIBLE)
     assert Guard.DONOR_INELIGIBLE in refused_guards(
-        episode, TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product)
+        episode,
+        TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product, plan=donor_plan(episode)),
     )
 
 
@@ -162,7 +199,8 @@ def test_a_donor_product_allocated_to_another_patient_cannot_be_taken() -> None:
     product = donor_product(ids)
     product.intended_patient_id = OTHER_PATIENT
     assert Guard.PRODUCT_FOR_OTHER_PATIENT in refused_guards(
-        episode, TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product)
+        episode,
+        TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product, plan=donor_plan(episode)),
     )
 
 
@@ -170,7 +208,10 @@ def test_BED_1_no_injection_without_a_bedside_check() -> None:
     ids = SequentialIds()
     episode, product = released_autologous(ids)
     request = TransitionRequest(
-        to=Stage.ADMINISTERED, product=product, injection=injected(episode, product)
+        to=Stage.ADMINISTERED,
+        product=product,
+        injection=injected(episode, product),
+        plan=consented_plan(episode),
     )
     assert refused_guards(episode, request) == [Guard.BEDSIDE_VERIFICATION_REQUIRED]
 
@@ -187,6 +228,7 @@ def test_BED_1_a_failed_bedside_check_is_a_hard_stop() -> None:
             product=product,
             verification=failed,
             injection=injected(episode, product),
+            plan=consented_plan(episode),
         ),
     ) == [Guard.BEDSIDE_VERIFICATION_FAILED]
 
@@ -201,6 +243,7 @@ def test_BED_1_a_check_done_for_another_patient_does_not_count() -> None:
             product=product,
             verification=passed_check(product, patient=OTHER_PATIENT),
             injection=injected(episode, product),
+            plan=consented_plan(episode),
         ),
     )
 
@@ -213,6 +256,7 @@ def test_EXP_1_a_product_is_refused_from_the_minute_it_expires() -> None:
         product=product,
         verification=passed_check(product),
         injection=injected(episode, product),
+        plan=consented_plan(episode),
     )
     assert Guard.PRODUCT_EXPIRED in refused_guards(episode, request, at=product.expires_at)
     events = episode.transition(request, product.expires_at - timedelta(seconds=1))
@@ -231,6 +275,7 @@ def test_the_injection_must_use_this_cycles_product() -> None:
             product=stranger,
             verification=passed_check(stranger),
             injection=injected(episode, stranger),
+            plan=consented_plan(episode),
         ),
     ) == [Guard.PRODUCT_NOT_IN_THIS_CYCLE]
 
@@ -260,6 +305,7 @@ def test_an_autologous_cycle_from_consent_to_follow_up_emits_its_events_in_order
                 product=product,
                 verification=passed_check(product),
                 injection=injected(episode, product),
+                plan=consented_plan(episode),
             ),
             TransitionRequest(to=Stage.RECOVERY),
             TransitionRequest(to=Stage.FOLLOW_UP),
@@ -283,7 +329,8 @@ def test_an_allogeneic_cycle_allocates_the_product_to_the_patient() -> None:
     episode = allogeneic_planned(ids)
     product = donor_product(ids)
     events = episode.transition(
-        TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product), START
+        TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product, plan=donor_plan(episode)),
+        START,
     )
     assert isinstance(events[0], ev.ProductAllocated)
     assert product.intended_patient_id == PATIENT
@@ -293,6 +340,7 @@ def test_an_allogeneic_cycle_allocates_the_product_to_the_patient() -> None:
             product=product,
             verification=passed_check(product),
             injection=injected(episode, product),
+            plan=consented_plan(episode),
         ),
         START,
     )
@@ -308,17 +356,216 @@ def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
             product=product,
             verification=passed_check(product),
             injection=injected(episode, product),
+            plan=consented_plan(episode),
         ),
         START,
     )
     episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
     episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
     events = episode.transition(
-        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids()),
+        TransitionRequest(
+            to=Stage.PLANNED,
+            cell_source=CellSource.AUTOLOGOUS,
+            new_cycle_id=ids(),
+            plan=plan_for(episode, sessions=2),  # the consent covers two sessions
+        ),
         START,
     )
     assert events[0] == ev.TreatmentCyclePlanned(episode.id, START, 2, "autologous")
     assert [c.number for c in episode.cycles] == [1, 2]
+
+
+def given_once(ids: SequentialIds) -> Episode:
+    """One autologous session given under a one-session consent, now in follow-up."""
+    episode, product = released_autologous(ids)
+    episode.transition(
+        TransitionRequest(
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=passed_check(product),
+            injection=injected(episode, product),
+            plan=consented_plan(episode),
+        ),
+        START,
+    )
+    episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
+    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
+    return episode
+
+
+def test_CON_1_a_session_beyond_the_consent_is_refused_at_the_cycle_plan() -> None:
+    ids = SequentialIds()
+    episode = given_once(ids)
+    for source in CellSource:
+        guards = refused_guards(
+            episode,
+            TransitionRequest(
+                to=Stage.PLANNED, cell_source=source, new_cycle_id=ids(), plan=plan_for(episode)
+            ),
+        )
+        assert Guard.CONSENT_SCOPE_SESSIONS in guards
+    # Another cell source than the consented one, even with sessions left.
+    assert refused_guards(
+        episode,
+        TransitionRequest(
+            to=Stage.PLANNED,
+            cell_source=CellSource.ALLOGENEIC,
+            new_cycle_id=ids(),
+            plan=plan_for(episode, sessions=2),
+        ),
+    ) == [Guard.CONSENT_SCOPE_CELL_SOURCE]
+
+
+def test_CON_1_without_a_consented_plan_no_cycle_is_planned() -> None:
+    ids = SequentialIds()
+    episode = consented_episode(ids)
+    assert refused_guards(
+        episode,
+        TransitionRequest(to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids()),
+    ) == [Guard.CONSENTED_PLAN_REQUIRED]
+
+
+def test_CON_1_a_donor_product_of_another_type_than_consented_is_not_allocated() -> None:
+    ids = SequentialIds()
+    episode = allogeneic_planned(ids)
+    product = donor_product(ids)
+    other = donor_plan(episode, product_type=ProductType.CORD_BLOOD)
+    assert Guard.CONSENT_SCOPE_PRODUCT in refused_guards(
+        episode, TransitionRequest(to=Stage.PRODUCT_ALLOCATED, product=product, plan=other)
+    )
+
+
+def knee_episode(ids: SequentialIds, side: Laterality = Laterality.RIGHT) -> Episode:
+    return Episode.open(
+        id=ids(),
+        clinic_id=CLINIC,
+        patient_id=PATIENT,
+        condition_code="M17.11",
+        condition_text="Primary osteoarthritis, right knee",
+        target_site="Right knee",
+        laterality=side,
+        now=START,
+    )
+
+
+def knee_ready(ids: SequentialIds) -> tuple[Episode, Product, TreatmentPlan]:
+    """A right-knee episode, consented to one autologous BMAC session under ultrasound, its
+    product released and checked at the bedside."""
+    episode = knee_episode(ids)
+    for stage in (Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED):
+        episode.transition(request_to(episode, stage), START)
+    plan = plan_for(episode, guidance=Guidance.ULTRASOUND)
+    episode.transition(
+        TransitionRequest(
+            to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids(), plan=plan
+        ),
+        START,
+    )
+    product = harvest_product(id=ids())
+    episode.transition(TransitionRequest(to=Stage.HARVESTED, product=product, plan=plan), START)
+    lab_released(product)
+    episode.transition(TransitionRequest(to=Stage.PROCESSED, product=product), START)
+    episode.transition(TransitionRequest(to=Stage.RELEASED, product=product), START)
+    return episode, product, plan
+
+
+def knee_injection(episode: Episode, product: Product, **changes: object) -> InjectionRecord:
+    right_knee = replace(
+        injected(episode, product),
+        guidance=Guidance.ULTRASOUND,
+        approach=Approach.KNEE_SUPEROLATERAL,
+        sites=(InjectionSite("Right knee", Side.RIGHT, 4.0, 200.0),),
+    )
+    return replace(right_knee, **changes)
+
+
+def administer(episode: Episode, product: Product, plan: TreatmentPlan, injection):  # type: ignore[no-untyped-def]
+    return TransitionRequest(
+        to=Stage.ADMINISTERED,
+        product=product,
+        verification=passed_check(product),
+        injection=injection,
+        plan=plan,
+    )
+
+
+def test_SITE_1_the_right_knee_as_consented_is_injected() -> None:
+    ids = SequentialIds()
+    episode, product, plan = knee_ready(ids)
+    episode.transition(administer(episode, product, plan, knee_injection(episode, product)), START)
+    assert episode.stage is Stage.ADMINISTERED
+
+
+def test_SITE_1_the_spine_on_the_left_under_fluoroscopy_is_a_hard_stop_naming_each_mismatch() -> (
+    None
+):
+    """The issue's scenario at the injection: a right-knee consent, a record of
+    "fluoroscopy, posterolateral intradiscal, L4-L5 disc (left)"."""
+    ids = SequentialIds()
+    episode, product, plan = knee_ready(ids)
+    wrong = knee_injection(
+        episode,
+        product,
+        guidance=Guidance.FLUOROSCOPY,
+        approach=Approach.POSTEROLATERAL_INTRADISCAL,
+        sites=(InjectionSite("L4-L5 disc", Side.LEFT, 2.0, 100.0),),
+    )
+    guards = refused_guards(episode, administer(episode, product, plan, wrong))
+    assert guards == [
+        Guard.WRONG_SITE,
+        Guard.WRONG_SIDE,
+        Guard.WRONG_APPROACH,
+        Guard.WRONG_GUIDANCE,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("changes", "guard"),
+    [
+        ({"sites": (InjectionSite("Right ankle", Side.RIGHT, 4.0, None),)}, Guard.WRONG_SITE),
+        ({"sites": (InjectionSite("right  KNEE", Side.LEFT, 4.0, None),)}, Guard.WRONG_SIDE),
+        ({"sites": (InjectionSite("Right knee", Side.MIDLINE, 4.0, None),)}, Guard.WRONG_SIDE),
+        ({"approach": Approach.INTRA_ARTICULAR_OTHER}, Guard.WRONG_APPROACH),
+        ({"guidance": Guidance.LANDMARK}, Guard.WRONG_GUIDANCE),
+        ({"time_out": None}, Guard.TIME_OUT_INCOMPLETE),
+        (
+            {"time_out": TimeOut("Dr. Test", START, frozenset({TimeOutItem.PATIENT}))},
+            Guard.TIME_OUT_INCOMPLETE,
+        ),
+    ],
+)
+def test_SITE_1_each_mismatch_alone_is_refused(changes, guard) -> None:  # type: ignore[no-untyped-def]
+    ids = SequentialIds()
+    episode, product, plan = knee_ready(ids)
+    injection = knee_injection(episode, product, **changes)
+    assert refused_guards(episode, administer(episode, product, plan, injection)) == [guard]
+
+
+def test_SITE_1_CON_1_a_second_session_the_consent_does_not_cover_is_refused_at_the_needle() -> (
+    None
+):
+    """Even if a cycle had been planned around the guard, the injection checks the sessions."""
+    ids = SequentialIds()
+    episode, product, plan = knee_ready(ids)
+    episode.transition(administer(episode, product, plan, knee_injection(episode, product)), START)
+    episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
+    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
+    two = replace(plan, sessions=2)
+    episode.transition(
+        TransitionRequest(
+            to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids(), plan=two
+        ),
+        START,
+    )
+    second = harvest_product(id=ids())
+    episode.transition(TransitionRequest(to=Stage.HARVESTED, product=second, plan=two), START)
+    lab_released(second)
+    episode.transition(TransitionRequest(to=Stage.PROCESSED, product=second), START)
+    episode.transition(TransitionRequest(to=Stage.RELEASED, product=second), START)
+    guards = refused_guards(
+        episode, administer(episode, second, plan, knee_injection(episode, second))
+    )
+    assert guards == [Guard.CONSENT_SCOPE_SESSIONS]
 
 
 def test_lost_to_follow_up_is_reversible_when_the_patient_returns() -> None:
@@ -330,6 +577,7 @@ def test_lost_to_follow_up_is_reversible_when_the_patient_returns() -> None:
             product=product,
             verification=passed_check(product),
             injection=injected(episode, product),
+            plan=consented_plan(episode),
         ),
         TransitionRequest(to=Stage.RECOVERY),
         TransitionRequest(to=Stage.FOLLOW_UP),

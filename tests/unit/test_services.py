@@ -12,11 +12,10 @@ from regenpath.adapters.rulesets import load_ruleset
 from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction, AuditOutcome
 from regenpath.domain.consent import Payment, PlanDetails
-from regenpath.domain.episodes import Laterality
 from regenpath.domain.errors import Guard, TransitionRefused
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex
-from regenpath.domain.procedures import Guidance
+from regenpath.domain.procedures import Guidance, Laterality
 from regenpath.domain.products import CellSource, ProductType
 from regenpath.domain.quality import ProcessingKind
 from regenpath.services import clinics, consent, episodes, evaluation, patients

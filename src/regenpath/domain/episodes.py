@@ -5,19 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from regenpath.domain import events as ev
 from regenpath.domain.codes import icd10cm_code
-from regenpath.domain.consent import ConsentDocument, SignedConsent
+from regenpath.domain.consent import ConsentDocument, SignedConsent, TreatmentPlan
 from regenpath.domain.eligibility import Verdict
 from regenpath.domain.errors import Guard, GuardFailure, InvalidValue, TransitionRefused
 from regenpath.domain.evaluation import EligibilityRecord
 from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage, allowed_transitions
 from regenpath.domain.patients import Patient
-from regenpath.domain.procedures import InjectionRecord
+from regenpath.domain.procedures import InjectionRecord, Laterality
 from regenpath.domain.products import (
     BedsideVerification,
     CellSource,
@@ -26,13 +25,7 @@ from regenpath.domain.products import (
     administration_blockers,
     release_blockers,
 )
-
-
-class Laterality(StrEnum):
-    LEFT = "left"
-    RIGHT = "right"
-    BILATERAL = "bilateral"
-    NOT_APPLICABLE = "not_applicable"
+from regenpath.domain.timeout import consent_scope_failures, time_out_failures
 
 
 @dataclass
@@ -67,6 +60,7 @@ class TransitionRequest:
     eligibility: EligibilityRecord | None = None  # the physician's decision (EL-*, EX-*)
     consent: SignedConsent | None = None  # the patient's signed consent ...
     consent_document: ConsentDocument | None = None  # ... and the current plan's document
+    plan: TreatmentPlan | None = None  # the consented plan: the scope of cycles (CON-1, SITE-1)
 
 
 @dataclass
@@ -149,6 +143,11 @@ class Episode:
     @property
     def current_cycle(self) -> TreatmentCycle | None:
         return self.cycles[-1] if self.cycles else None
+
+    @property
+    def sessions_given(self) -> int:
+        """Injections already given in this episode (each administered cycle is a session)."""
+        return sum(1 for cycle in self.cycles if cycle.administered_at is not None)
 
     @property
     def is_closed(self) -> bool:
@@ -311,6 +310,10 @@ class Episode:
             )
         if request.new_cycle_id is None:
             raise ValueError("planning a cycle needs new_cycle_id from the caller")
+        if not failures:
+            failures += consent_scope_failures(
+                request.plan, self.sessions_given, request.cell_source
+            )
         return failures
 
     def _check_harvested(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
@@ -322,6 +325,8 @@ class Episode:
             failures.append(
                 GuardFailure(Guard.PRODUCT_FOR_OTHER_PATIENT, "The harvest is for this patient.")
             )
+        if not failures:
+            failures += consent_scope_failures(request.plan, self.sessions_given, None, product)
         return failures
 
     def _check_processed(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
@@ -374,7 +379,7 @@ class Episode:
                     Guard.PRODUCT_FOR_OTHER_PATIENT, "The product is allocated to another patient."
                 )
             )
-        return failures
+        return failures + consent_scope_failures(request.plan, self.sessions_given, None, product)
 
     def _check_administered(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
         """Consent, a released unexpired product, a passed bedside check (BED-1, DON-7, EXP-1)."""
@@ -398,6 +403,15 @@ class Episode:
                     Guard.PRODUCT_NOT_IN_THIS_CYCLE,
                     "The injection record names another product or episode.",
                 )
+            )
+        else:
+            failures += time_out_failures(
+                target_site=self.target_site,
+                laterality=self.laterality,
+                plan=request.plan,
+                injection=injection,
+                product=request.product,
+                administered=self.sessions_given,
             )
         return failures
 

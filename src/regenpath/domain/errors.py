@@ -45,6 +45,17 @@ class Guard(StrEnum):
     IND_OR_BLA_REQUIRED = "ind_or_bla_required"
     SIGNED_CONSENT_REQUIRED = "signed_consent_required"
     CONSENT_DOCUMENT_CHANGED = "consent_document_changed"
+    # CON-1: a cycle stays within what the signed consent covers.
+    CONSENTED_PLAN_REQUIRED = "consented_plan_required"
+    CONSENT_SCOPE_SESSIONS = "consent_scope_sessions"
+    CONSENT_SCOPE_CELL_SOURCE = "consent_scope_cell_source"
+    CONSENT_SCOPE_PRODUCT = "consent_scope_product"
+    # SITE-1: the procedure-room time-out (Universal Protocol).
+    TIME_OUT_INCOMPLETE = "time_out_incomplete"
+    WRONG_SITE = "wrong_site"
+    WRONG_SIDE = "wrong_side"
+    WRONG_APPROACH = "wrong_approach"
+    WRONG_GUIDANCE = "wrong_guidance"
 
 
 @dataclass(frozen=True)

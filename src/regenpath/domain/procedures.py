@@ -44,6 +44,15 @@ _SITES: dict[HarvestSource, frozenset[HarvestSite]] = {
 }
 
 
+class Laterality(StrEnum):
+    """The side of an episode's target (a spinal level has none of its own)."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    BILATERAL = "bilateral"
+    NOT_APPLICABLE = "not_applicable"
+
+
 class Side(StrEnum):
     LEFT = "left"
     RIGHT = "right"
@@ -131,6 +140,40 @@ class Approach(StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+class TimeOutItem(StrEnum):
+    """What the team confirms aloud before the needle (SITE-1: The Joint Commission's
+    Universal Protocol, UP.01.03.01): the right patient, procedure, site, side and product."""
+
+    PATIENT = "patient"
+    PROCEDURE = "procedure"
+    SITE = "site"
+    SIDE = "side"
+    PRODUCT = "product"
+
+    @property
+    def label(self) -> str:
+        return {
+            "patient": "Right patient (two identifiers)",
+            "procedure": "Right procedure, as planned and consented",
+            "site": "Right site (level or joint), marked",
+            "side": "Right side",
+            "product": "Right product (label read against the plan)",
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class TimeOut:
+    """The time-out as it was held: who led it, when, and each item confirmed."""
+
+    confirmed_by: str
+    confirmed_at: datetime
+    confirmed: frozenset[TimeOutItem]
+
+    @property
+    def missing(self) -> list[TimeOutItem]:
+        return [item for item in TimeOutItem if item not in self.confirmed]
+
+
 @dataclass(frozen=True)
 class InjectionSite:
     """One place injected: a spinal level or joint structure, its side, volume and dose."""
@@ -154,6 +197,7 @@ class InjectionRecord:
     ended_at: datetime
     operator: str
     image_references: tuple[str, ...] = ()
+    time_out: TimeOut | None = None  # None only on records made before the time-out was kept
 
     def __post_init__(self) -> None:
         if not self.sites:

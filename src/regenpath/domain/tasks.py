@@ -51,6 +51,9 @@ class DeviationKind(StrEnum):
     UNRELEASED_PRODUCT_USE_ATTEMPT = "unreleased_product_use_attempt"
     POSITIVE_CULTURE_AFTER_RELEASE = "positive_culture_after_release"
     PROTOCOL = "protocol"
+    # SITE-1, CON-1: the time-out stopped an injection that differed from the consented plan
+    # or the episode's site or side; nothing was injected (a near miss).
+    TIME_OUT_STOP = "time_out_stop"
 
     @property
     def label(self) -> str:

@@ -16,10 +16,11 @@ from uuid import UUID
 
 from regenpath.domain.access import LockoutPolicy, Role, StaffMember, UserAccount
 from regenpath.domain.eligibility import Ruleset
-from regenpath.domain.episodes import Episode, Laterality
+from regenpath.domain.episodes import Episode
 from regenpath.domain.instruments import InstrumentLibrary
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
+from regenpath.domain.procedures import Laterality
 from regenpath.domain.products import CellSource
 from regenpath.domain.safety import AeCatalogue
 from regenpath.services import clinics, episodes, identity, patients, products, signatures
@@ -251,6 +252,12 @@ def seed_demo(
     stages = list(STAGE_WEIGHTS)
     weights = list(STAGE_WEIGHTS.values())
     demo_safety = DemoSafety(uow, clock, new_id, ae_catalogue, rng)
+    # One set of product steps per clinic: what it shows once (a time-out's near miss)
+    # happens once per clinic, not once per patient.
+    product_steps = {
+        clinic.id: ProductSteps(uow, clock, new_id, lab_settings, staff_of[clinic.id], rng)
+        for clinic in summary.clinics
+    }
     for n in range(patient_count):
         clinic = summary.clinics[n % len(summary.clinics)]
         target = rng.choices(stages, weights)[0]
@@ -262,7 +269,7 @@ def seed_demo(
             clinic,
             hasher,
             physicians[clinic.id],
-            ProductSteps(uow, clock, new_id, lab_settings, staff_of[clinic.id], rng),
+            product_steps[clinic.id],
             DemoEvaluations(
                 uow,
                 clock,
@@ -361,11 +368,13 @@ def _path_to(target: Stage, rng: random.Random) -> Iterator[_Step]:
     for stage in full:
         yield (stage, source if stage in (Stage.CONSENTED, Stage.PLANNED) else None)
         if stage is target:
-            return
-    if target is Stage.FOLLOW_UP and rng.random() < 0.15:
-        # A repeat treatment cycle: still in the same episode, back in follow-up after it.
-        yield (Stage.PLANNED, CellSource.AUTOLOGOUS)
-        for stage in (Stage.HARVESTED, Stage.PROCESSED, Stage.RELEASED, Stage.ADMINISTERED):
+            break
+    if target is Stage.FOLLOW_UP and source is CellSource.AUTOLOGOUS and rng.random() < 0.15:
+        # A repeat treatment cycle, still in the same episode: the patient first consents to
+        # one more session (a new plan version, signed again; CON-1), with the same cells.
+        yield (Stage.CONSENTED, source)
+        yield (Stage.PLANNED, source)
+        for stage in (*treatment, Stage.ADMINISTERED):
             yield (stage, None)
         yield (Stage.RECOVERY, None)
         yield (Stage.FOLLOW_UP, None)
@@ -461,6 +470,8 @@ class _Walk:
             self.products.inject(episode, patient)
         elif stage in (Stage.ELIGIBLE, Stage.INELIGIBLE):
             return self.evaluations.decide(episode, patient, eligible=stage is Stage.ELIGIBLE)
+        elif stage is Stage.CONSENTED and episode.cycles:
+            return self.evaluations.reconsent(episode, patient)
         elif stage is Stage.CONSENTED:
             return self.evaluations.consent(episode, patient, source or CellSource.AUTOLOGOUS)
         elif stage is Stage.COMPLETED:

@@ -136,9 +136,15 @@ def demo_plan(rng: random.Random, episode: Episode, source: CellSource) -> PlanD
     self-pay price around the published mean (COST-1), now and then care abroad (COST-2)."""
     abroad = rng.random() < 0.1
     allogeneic = source is CellSource.ALLOGENEIC
+    # Three autologous plans in four use bone marrow, the rest fat; the harvest follows.
+    fat = not allogeneic and rng.random() >= 0.75
     return PlanDetails(
         source=source,
-        product_type=ProductType.UMBILICAL_CORD_MSC if allogeneic else ProductType.BMAC,
+        product_type=ProductType.UMBILICAL_CORD_MSC
+        if allogeneic
+        else ProductType.MICROFRAGMENTED_ADIPOSE
+        if fat
+        else ProductType.BMAC,
         targets=(episode.target_site,),
         sessions=rng.choice([1, 1, 1, 2]),
         guidance=Guidance.FLUOROSCOPY
@@ -147,6 +153,8 @@ def demo_plan(rng: random.Random, episode: Episode, source: CellSource) -> PlanD
         same_surgical_procedure=not allogeneic and rng.random() < 0.5,
         processing=(ProcessingKind.THAWING,)
         if allogeneic
+        else (ProcessingKind.WASHING, ProcessingKind.FILTRATION)
+        if fat
         else (ProcessingKind.CENTRIFUGATION, ProcessingKind.CONCENTRATION),
         price=Decimal(rng.randrange(3500, 6500, 50)),
         currency="USD",
@@ -215,6 +223,27 @@ class DemoEvaluations:
             )
             self.clock.advance(timedelta(days=2))
             self._sign(episode, patient)
+        return episodes.get_episode(self.uow, self.clock, episode.id)
+
+    def reconsent(self, episode: Episode, patient: Patient) -> Episode:
+        """Before a repeat session: the plan gains one (its next version, which voids the
+        standing consent) and the patient signs its document again (CON-1)."""
+        with self.uow:
+            plan = self.uow.evaluations.latest_plan(episode.id)
+        assert plan is not None, "a repeat follows a consented plan"
+        details = PlanDetails(
+            **{name: getattr(plan, name) for name in PlanDetails.__dataclass_fields__}
+        )
+        consent.save_plan(
+            self.uow,
+            self.clock,
+            self.new_id,
+            self.physician,
+            episode.id,
+            replace(details, sessions=episode.sessions_given + 1),
+        )
+        self.clock.advance(timedelta(days=1))
+        self._sign(episode, patient)
         return episodes.get_episode(self.uow, self.clock, episode.id)
 
     def decide(self, episode: Episode, patient: Patient, eligible: bool) -> Episode:

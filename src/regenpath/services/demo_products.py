@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Protocol
 from uuid import UUID
@@ -22,20 +22,22 @@ from regenpath.domain.donors import (
     required_tests,
 )
 from regenpath.domain.episodes import Episode
+from regenpath.domain.errors import TransitionRefused
 from regenpath.domain.followup import DEFAULT_SCHEDULE, SchedulePolicy
 from regenpath.domain.patients import Clinic, Patient
 from regenpath.domain.procedures import (
     AdiposeMethod,
     Anaesthesia,
-    Approach,
-    Guidance,
     HarvestSite,
     HarvestSource,
     InjectionSite,
+    Laterality,
     Side,
+    TimeOutItem,
 )
 from regenpath.domain.products import DonorEligibility, Product, ProductType, VerificationMethod
 from regenpath.domain.quality import ProcessingKind, QcTest
+from regenpath.domain.timeout import approaches_for
 from regenpath.services import donors, lab, lookback, products
 from regenpath.services.ports import Clock, PasswordHasher, UnitOfWork
 from regenpath.services.signatures import Signer
@@ -194,10 +196,14 @@ class ProductSteps:
     schedules: SchedulePolicy = field(
         default_factory=lambda: SchedulePolicy.parse(DEFAULT_SCHEDULE, {})
     )
+    near_miss_shown: bool = False
 
     def harvest(self, episode: Episode) -> None:
         now = self.clock.now()
-        marrow = self.rng.random() < 0.75
+        with self.uow:
+            plan = self.uow.evaluations.latest_plan(episode.id)
+        # The harvest the consented plan names (CON-1): marrow for BMAC, else fat.
+        marrow = plan is None or plan.product_type in (ProductType.BMAC, ProductType.BMA)
         lab.record_harvest(
             self.uow,
             self.clock,
@@ -287,36 +293,58 @@ class ProductSteps:
         self._check(episode, nurse, product, patient.mrn)
         started = self.clock.now() + timedelta(minutes=1)
         self.clock.advance(timedelta(minutes=20))
-        spine = "disc" in episode.target_site.lower() or episode.target_site.startswith("L")
         volume = min(product.volume_ml or 2.0, 2.0)
+        with self.uow:
+            plan = self.uow.evaluations.latest_plan(episode.id)
+        assert plan is not None, "the demo injects only what was planned and consented"
+        side = {
+            Laterality.LEFT: Side.LEFT,
+            Laterality.RIGHT: Side.RIGHT,
+            Laterality.BILATERAL: Side.BILATERAL,
+        }.get(episode.laterality, Side.MIDLINE)
+        # The procedure-room form is filled from the consented plan (SITE-1).
+        command = products.RecordInjection(
+            episode_id=episode.id,
+            expected_version=episode.version,
+            guidance=plan.guidance,
+            approach=approaches_for(episode.target_site)[0],
+            sites=[
+                InjectionSite(
+                    target=plan.targets[0],
+                    laterality=side,
+                    volume_ml=volume,
+                    cell_dose_million=round(volume * self.rng.uniform(40, 110), 1),
+                )
+            ],
+            started_at=started,
+            ended_at=self.clock.now(),
+            image_references=[f"PACS-{self.rng.randint(100000, 999999)}"],
+            time_out=frozenset(TimeOutItem),
+        )
+        if side in (Side.LEFT, Side.RIGHT) and not self.near_miss_shown:
+            # Once per demo: the other side typed in; the time-out stops it and it is kept
+            # as a near-miss deviation, then the right side is recorded.
+            self.near_miss_shown = True
+            wrong = Side.RIGHT if side is Side.LEFT else Side.LEFT
+            try:
+                products.record_injection(
+                    self.uow,
+                    self.clock,
+                    self.new_id,
+                    self.staff[Role.PHYSICIAN],
+                    replace(command, sites=[replace(command.sites[0], laterality=wrong)]),
+                    self.schedules,
+                )
+            except TransitionRefused:
+                pass
+            else:  # pragma: no cover - the guard is what the demo shows
+                raise AssertionError("the time-out let the wrong side through")
         products.record_injection(
             self.uow,
             self.clock,
             self.new_id,
             self.staff[Role.PHYSICIAN],
-            products.RecordInjection(
-                episode_id=episode.id,
-                expected_version=episode.version,
-                guidance=Guidance.FLUOROSCOPY if spine else Guidance.ULTRASOUND,
-                approach=(
-                    Approach.POSTEROLATERAL_INTRADISCAL if spine else Approach.KNEE_SUPEROLATERAL
-                ),
-                sites=[
-                    InjectionSite(
-                        target=episode.target_site,
-                        laterality=Side.MIDLINE
-                        if spine
-                        else Side(str(episode.laterality))
-                        if str(episode.laterality) in ("left", "right", "bilateral")
-                        else Side.MIDLINE,
-                        volume_ml=volume,
-                        cell_dose_million=round(volume * self.rng.uniform(40, 110), 1),
-                    )
-                ],
-                started_at=started,
-                ended_at=self.clock.now(),
-                image_references=[f"PACS-{self.rng.randint(100000, 999999)}"],
-            ),
+            command,
             self.schedules,
         )
 

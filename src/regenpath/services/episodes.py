@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from regenpath.domain.audit import AuditAction
-from regenpath.domain.episodes import Episode, Laterality, TransitionRequest
+from regenpath.domain.consent import TreatmentPlan
+from regenpath.domain.episodes import Episode, TransitionRequest
 from regenpath.domain.events import DomainEvent
 from regenpath.domain.pathway import CYCLE_STAGES, TRANSITIONS, Stage
+from regenpath.domain.procedures import Laterality
 from regenpath.domain.products import CellSource, Product
 from regenpath.services.audit import failures_recorded, read_one, record, record_search
 from regenpath.services.errors import InvalidReference, NotFound, PermissionDenied, StaleVersion
@@ -132,6 +134,7 @@ def apply_transition(
         check_version(episode, command.expected_version)
         product = _product_for(uow, episode, command)
         request = TransitionRequest(
+            plan=consented_plan(uow, episode, command.to),
             to=command.to,
             reason=command.reason,
             cell_source=command.cell_source,
@@ -147,6 +150,20 @@ def apply_transition(
         events = move_loaded(uow, clock, episode, request, signing=signing)
         uow.commit()
     return TransitionResult(episode, events)
+
+
+# The steps a consent's scope bounds (CON-1, SITE-1): the domain checks each against the plan.
+PLAN_SCOPED = frozenset(
+    {Stage.PLANNED, Stage.HARVESTED, Stage.PRODUCT_ALLOCATED, Stage.ADMINISTERED}
+)
+
+
+def consented_plan(uow: UnitOfWork, episode: Episode, to: Stage) -> TreatmentPlan | None:
+    """The plan the patient's standing consent was signed on, for a step it bounds: the latest
+    version, since a newer one voids the consent until it is signed again."""
+    if to not in PLAN_SCOPED or episode.consented_at is None:
+        return None
+    return uow.evaluations.latest_plan(episode.id)
 
 
 def check_version(episode: Episode, expected_version: int) -> None:

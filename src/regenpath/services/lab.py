@@ -47,7 +47,7 @@ from regenpath.domain.quality import (
 )
 from regenpath.domain.tasks import Deviation, DeviationKind, Task, TaskKind
 from regenpath.services.audit import failures_recorded, record
-from regenpath.services.episodes import check_version, move_loaded
+from regenpath.services.episodes import check_version, consented_plan, move_loaded
 from regenpath.services.errors import NotFound
 from regenpath.services.ports import Clock, IdFactory, UnitOfWork
 from regenpath.services.safety import open_deviation_report
@@ -158,7 +158,16 @@ def record_harvest(
             anticoagulants_reviewed=command.anticoagulants_reviewed,
         )
         uow.products.add(product)
-        move_loaded(uow, clock, episode, TransitionRequest(to=Stage.HARVESTED, product=product))
+        move_loaded(
+            uow,
+            clock,
+            episode,
+            TransitionRequest(
+                to=Stage.HARVESTED,
+                product=product,
+                plan=consented_plan(uow, episode, Stage.HARVESTED),
+            ),
+        )
         uow.lab.add_harvest(harvest)
         uow.lab.add_custody(
             custody_event(

@@ -10,10 +10,17 @@ from uuid import UUID
 
 from regenpath.domain.access import StaffMember
 from regenpath.domain.audit import AuditAction, AuditOutcome
+from regenpath.domain.consent import TreatmentPlan
 from regenpath.domain.custody import CustodyKind, TimelineItem, custody_event, product_timeline
 from regenpath.domain.donors import Donor
 from regenpath.domain.episodes import Episode, TransitionRequest
-from regenpath.domain.errors import InvalidValue, refuse_future
+from regenpath.domain.errors import (
+    Guard,
+    GuardFailure,
+    InvalidValue,
+    TransitionRefused,
+    refuse_future,
+)
 from regenpath.domain.followup import SchedulePolicy
 from regenpath.domain.isbt128 import Din, parse_din
 from regenpath.domain.pathway import Stage
@@ -24,6 +31,8 @@ from regenpath.domain.procedures import (
     HarvestRecord,
     InjectionRecord,
     InjectionSite,
+    TimeOut,
+    TimeOutItem,
 )
 from regenpath.domain.products import (
     BedsideVerification,
@@ -36,7 +45,7 @@ from regenpath.domain.quality import ProcessingStep, QcFinding, evaluate_qc
 from regenpath.domain.signatures import Signature
 from regenpath.domain.tasks import Deviation, DeviationKind
 from regenpath.services.audit import failures_recorded, read_one, record, record_search
-from regenpath.services.episodes import check_version, move_loaded
+from regenpath.services.episodes import check_version, consented_plan, move_loaded
 from regenpath.services.errors import InvalidReference, NotFound
 from regenpath.services.followup import schedule_cycle
 from regenpath.services.lab import LabSettings
@@ -159,6 +168,8 @@ class RecordInjection:
     ended_at: datetime
     image_references: Sequence[str] = ()
     location: str = "Procedure room"
+    # SITE-1: the time-out items the team confirmed; the operator leads it, now.
+    time_out: frozenset[TimeOutItem] = frozenset()
 
 
 def record_injection(
@@ -172,9 +183,83 @@ def record_injection(
     """The injection record administers the product, moves the cycle on to recovery and
     starts its follow-up schedule (FU-1).
 
-    The domain refuses it without consent, a released unexpired product (DON-7, EXP-1) and a
-    passed bedside check of this patient and product (BED-1).
+    The domain refuses it without consent, a released unexpired product (DON-7, EXP-1), a
+    passed bedside check of this patient and product (BED-1), a complete time-out, and a
+    record that differs from the consented plan or the episode's site and side (SITE-1,
+    CON-1). Such a difference is a hard stop, and it is kept as a near-miss deviation.
     """
+    try:
+        return _record_injection(uow, clock, new_id, operator, command, schedules)
+    except TransitionRefused as refusal:
+        stops = [f for f in refusal.failures if f.guard in NEAR_MISS]
+        if stops:
+            _record_near_miss(uow, clock, new_id, operator, command.episode_id, stops)
+        raise
+
+
+# The time-out's findings that stopped a wrong procedure, not a missing tick: a near miss.
+NEAR_MISS = frozenset(
+    {
+        Guard.WRONG_SITE,
+        Guard.WRONG_SIDE,
+        Guard.WRONG_APPROACH,
+        Guard.WRONG_GUIDANCE,
+        Guard.CONSENT_SCOPE_SESSIONS,
+        Guard.CONSENT_SCOPE_CELL_SOURCE,
+        Guard.CONSENT_SCOPE_PRODUCT,
+    }
+)
+
+
+def _record_near_miss(
+    uow: UnitOfWork,
+    clock: Clock,
+    new_id: IdFactory,
+    operator: StaffMember,
+    episode_id: UUID,
+    stops: Sequence[GuardFailure],
+) -> None:
+    """The stop as a deviation in a transaction of its own (the injection rolled back). The
+    product never reached the patient: not distributed, so no Form 3486 clock (RPT-2)."""
+    with uow:
+        episode = uow.episodes.get(episode_id)
+        cycle = episode.current_cycle if episode is not None else None
+        if episode is None:
+            return
+        deviation = Deviation(
+            id=new_id(),
+            clinic_id=episode.clinic_id,
+            kind=DeviationKind.TIME_OUT_STOP,
+            description="The time-out stopped the injection: "
+            + " ".join(stop.message for stop in stops),
+            discovered_at=clock.now(),
+            recorded_by=operator.display_name,
+            product_id=cycle.product_id if cycle is not None else None,
+            patient_id=episode.patient_id,
+            episode_id=episode.id,
+            distributed=False,
+        )
+        uow.tasks.add_deviation(deviation)
+        record(
+            uow,
+            clock,
+            AuditAction.CREATE,
+            "deviation",
+            deviation.id,
+            episode.clinic_id,
+            detail="near miss: " + ", ".join(stop.guard for stop in stops),
+        )
+        uow.commit()
+
+
+def _record_injection(
+    uow: UnitOfWork,
+    clock: Clock,
+    new_id: IdFactory,
+    operator: StaffMember,
+    command: RecordInjection,
+    schedules: SchedulePolicy,
+) -> InjectionRecord:
     with failures_recorded(uow, clock, AuditAction.CREATE, "injection", command.episode_id), uow:
         episode = uow.episodes.get(command.episode_id)
         if episode is None:
@@ -202,9 +287,11 @@ def record_injection(
             ended_at=command.ended_at,
             operator=operator.display_name,
             image_references=tuple(r.strip() for r in command.image_references if r.strip()),
+            time_out=TimeOut(operator.display_name, now, frozenset(command.time_out)),
         )
         injection.check_against(product.volume_ml)
         request = TransitionRequest(
+            plan=consented_plan(uow, episode, Stage.ADMINISTERED),
             to=Stage.ADMINISTERED,
             product=product,
             verification=uow.products.latest_verification(product.id),
@@ -344,6 +431,7 @@ class ProcedureRoom:
     status: ProductStatus | None
     latest_check: BedsideVerification | None
     injection: InjectionRecord | None
+    plan: TreatmentPlan | None = None  # the consented plan the form is filled from (SITE-1)
 
     @property
     def din(self) -> Din | None:
@@ -376,6 +464,7 @@ def procedure_room(uow: UnitOfWork, clock: Clock, episode_id: UUID) -> Procedure
                 uow.products.latest_verification(product.id) if product is not None else None
             ),
             injection=uow.lab.injection_of(product.id) if product is not None else None,
+            plan=consented_plan(uow, episode, Stage.ADMINISTERED),
         )
         record(uow, clock, AuditAction.READ, "episode", episode.id, episode.clinic_id)
         uow.commit()

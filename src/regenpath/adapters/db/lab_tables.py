@@ -98,6 +98,8 @@ class InjectionRecordRow(Base):
     ended_at: Mapped[datetime]
     operator: Mapped[str] = mapped_column(String(200))
     image_references: Mapped[list[str]] = mapped_column(JSON)
+    # SITE-1: {"confirmed_by", "confirmed_at", "confirmed": [items]}; NULL before migration 0011
+    time_out: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ProcessingStepRow(Base):

@@ -37,7 +37,14 @@ from regenpath.adapters.db.tables import (
 )
 from regenpath.domain.custody import CustodyEvent
 from regenpath.domain.donors import Donor, DonorTestResult
-from regenpath.domain.procedures import HarvestRecord, InjectionRecord, InjectionSite, Side
+from regenpath.domain.procedures import (
+    HarvestRecord,
+    InjectionRecord,
+    InjectionSite,
+    Side,
+    TimeOut,
+    TimeOutItem,
+)
 from regenpath.domain.products import BedsideVerification, CellSource, Product, ProductStatus
 from regenpath.domain.quality import ProcessingStep, QcResult
 from regenpath.domain.tasks import Deviation, Task, TaskStatus
@@ -233,11 +240,19 @@ class SqlLabRecordRepository(_Scoped):
 
     def add_injection(self, injection: InjectionRecord) -> None:
         sites = [dataclasses.asdict(site) for site in injection.sites]
+        time_out = injection.time_out
         self._add(
             InjectionRecordRow,
             injection,
             sites=sites,
             image_references=list(injection.image_references),
+            time_out=None
+            if time_out is None
+            else {
+                "confirmed_by": time_out.confirmed_by,
+                "confirmed_at": time_out.confirmed_at.isoformat(),
+                "confirmed": sorted(time_out.confirmed),
+            },
         )
 
     def injection_of(self, product_id: UUID) -> InjectionRecord | None:
@@ -251,7 +266,23 @@ def _injection(row: InjectionRecordRow) -> InjectionRecord:
     sites = tuple(
         InjectionSite(**(site | {"laterality": Side(site["laterality"])})) for site in row.sites
     )
-    return _record(InjectionRecord, row, sites=sites, image_references=tuple(row.image_references))
+    held = row.time_out
+    time_out = (
+        None
+        if held is None
+        else TimeOut(
+            confirmed_by=held["confirmed_by"],
+            confirmed_at=datetime.fromisoformat(held["confirmed_at"]),
+            confirmed=frozenset(TimeOutItem(item) for item in held["confirmed"]),
+        )
+    )
+    return _record(
+        InjectionRecord,
+        row,
+        sites=sites,
+        image_references=tuple(row.image_references),
+        time_out=time_out,
+    )
 
 
 class SqlDonorRepository(_Scoped):

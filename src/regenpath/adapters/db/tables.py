@@ -25,9 +25,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from regenpath.adapters.db.types import UTCDateTime, str_enum
 from regenpath.domain.access import Role
 from regenpath.domain.audit import AuditAction, AuditOutcome
-from regenpath.domain.episodes import Laterality
 from regenpath.domain.pathway import Stage
 from regenpath.domain.patients import AdministrativeSex
+from regenpath.domain.procedures import Laterality
 from regenpath.domain.products import (
     CellSource,
     DonorEligibility,

@@ -21,6 +21,7 @@ from regenpath.domain.procedures import (
     HarvestSource,
     InjectionSite,
     Side,
+    TimeOutItem,
 )
 from regenpath.domain.products import (
     CellSource,
@@ -323,6 +324,12 @@ class InjectionIn(Strict):
     started_at: AwareDatetime
     ended_at: AwareDatetime
     image_references: list[Text] = Field(default_factory=list, max_length=50)
+    time_out: list[TimeOutItem] = Field(
+        max_length=len(TimeOutItem),
+        description="The time-out held before the injection (SITE-1): the items the team"
+        " confirmed (patient, procedure, site, side, product); all five are needed.",
+        examples=[[item.value for item in TimeOutItem]],
+    )
 
     def command(self, episode_id: UUID) -> RecordInjection:
         """The use case's command, for the API route and the procedure-room page alike."""
@@ -335,6 +342,7 @@ class InjectionIn(Strict):
             started_at=self.started_at,
             ended_at=self.ended_at,
             image_references=self.image_references,
+            time_out=frozenset(self.time_out),
         )
 
 

@@ -8,9 +8,10 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from regenpath.domain.episodes import Episode, Laterality
+from regenpath.domain.episodes import Episode
 from regenpath.domain.pathway import Stage, allowed_transitions
 from regenpath.domain.patients import AdministrativeSex, Clinic, Patient
+from regenpath.domain.procedures import Laterality
 from regenpath.domain.products import CellSource, VerificationMethod
 from regenpath.services.ports import EpisodeSummary, TimelineEntry
 

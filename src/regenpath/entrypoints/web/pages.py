@@ -10,10 +10,11 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from regenpath.domain.access import Action, Resource, is_permitted
-from regenpath.domain.episodes import Episode, Laterality
+from regenpath.domain.episodes import Episode
 from regenpath.domain.errors import InvalidValue
 from regenpath.domain.pathway import PATHWAY_ORDER, Stage, allowed_transitions
 from regenpath.domain.patients import AdministrativeSex
+from regenpath.domain.procedures import Laterality
 from regenpath.domain.products import CellSource
 from regenpath.domain.signatures import SignatureMeaning
 from regenpath.entrypoints.deps import (
@@ -34,7 +35,7 @@ from regenpath.entrypoints.web.access import (
 from regenpath.entrypoints.web.account_pages import home_of
 from regenpath.entrypoints.web.forms import REFUSALS, FormReader, explain
 from regenpath.entrypoints.web.rendering import clinic_zones, templates
-from regenpath.services import clinics, episodes, patients, products, signatures
+from regenpath.services import clinics, consent, episodes, patients, products, signatures
 from regenpath.services.errors import (
     DuplicateValue,
     InvalidReference,
@@ -262,7 +263,13 @@ def _episode_card(
         for t in allowed_transitions(episode.stage)
         if uow.scope.may_move_to(clinic, t.target) and t.target not in MOVED_BY_RECORDS
     ]
+    # CON-1: a cycle is offered only within the consent (its cells, its sessions left).
+    scoped = any(t.target in (Stage.PLANNED, Stage.PRODUCT_ALLOCATED) for t in transitions)
+    versions = consent.plan_versions(uow, clock, episode.id) if scoped else []
+    plan = versions[-1] if versions and episode.consented_at is not None else None
     return {
+        "plan": plan,
+        "sessions_left": plan.sessions - episode.sessions_given if plan is not None else 0,
         "episode": episode,
         "cycle": cycle,
         "zone": clinics.get_clinic(uow, clinic).time_zone,
@@ -277,7 +284,11 @@ def _episode_card(
         ),
         "meanings": list(SignatureMeaning),
         "donor_products": (
-            products.available_donor_products(uow, clock, clinic)
+            [
+                product
+                for product in products.available_donor_products(uow, clock, clinic)
+                if plan is not None and product.product_type is plan.product_type
+            ]
             if episode.stage is Stage.PLANNED
             and cycle is not None
             and cycle.cell_source is CellSource.ALLOGENEIC

@@ -3,6 +3,7 @@ procedure room (bedside check, then the injection record)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -13,13 +14,15 @@ from regenpath.domain.episodes import Episode
 from regenpath.domain.procedures import (
     AdiposeMethod,
     Anaesthesia,
-    Approach,
     Guidance,
     HarvestSite,
     HarvestSource,
+    Laterality,
     Side,
+    TimeOutItem,
 )
 from regenpath.domain.products import CellSource, ProductType, VerificationMethod
+from regenpath.domain.timeout import approaches_for, sides_for
 from regenpath.entrypoints.api.product_schemas import HarvestIn, InjectionIn
 from regenpath.entrypoints.api.schemas import BedsideCheckIn
 from regenpath.entrypoints.deps import AppDep, signed_in_staff
@@ -143,7 +146,7 @@ def _procedure_page(
     *,
     failed: str | None = None,
     form: FormReader | None = None,
-    values: dict[str, str] | None = None,
+    values: Mapping[str, str | list[str]] | None = None,
     stop: list[str] | None = None,
     notice: str | None = None,
 ) -> Response:
@@ -162,8 +165,13 @@ def _procedure_page(
             "now_input": local_input(app.clock.now(), zone),
             "methods": list(VerificationMethod),
             "guidances": list(Guidance),
-            "approaches": list(Approach),
-            "sides": list(Side),
+            # Only what reaches this episode's target, on its side (SITE-1); the form's
+            # defaults come from the consented plan, never from a generic default.
+            "approaches": approaches_for(room.episode.target_site),
+            "sides": sides_for(room.episode.laterality),
+            "usual_side": _usual_side(room.episode.laterality),
+            "time_out_items": list(TimeOutItem),
+            "plan": room.plan,
             "site_rows": range(SITE_ROWS),
             "failed": failed,
             "errors": errors,
@@ -201,6 +209,14 @@ def bedside_check(
     )
 
 
+def _usual_side(laterality: Laterality) -> Side:
+    return {
+        Laterality.LEFT: Side.LEFT,
+        Laterality.RIGHT: Side.RIGHT,
+        Laterality.BILATERAL: Side.BILATERAL,
+    }.get(laterality, Side.MIDLINE)
+
+
 def _sites(posted: FormData) -> list[dict[str, str]]:
     """The sites table's rows up to the last one with a target; blank cells left out, so the
     schema names what a row is missing."""
@@ -221,6 +237,7 @@ def record_injection(
     episode = episodes.get_episode(uow, app.clock, episode_id)
     form = FormReader(_zone(uow, episode))
     references = str(posted.get("image_references", "")).replace(",", "\n").splitlines()
+    confirmed = [str(item) for item in posted.getlist("time_out")]
     body = form.validate(
         InjectionIn,
         posted,
@@ -228,8 +245,9 @@ def record_injection(
         lists={
             "sites": _sites(posted),
             "image_references": [r.strip() for r in references if r.strip()],
+            "time_out": confirmed,
         },
-        ignore=SITE_FIELDS,
+        ignore=(*SITE_FIELDS, "time_out"),
     )
     if "sites" in form.errors:
         form.errors["target_1"] = "record at least one injected site"
@@ -242,7 +260,7 @@ def record_injection(
         )
         return "injected"
 
-    values = typed(posted)
+    values: dict[str, str | list[str]] = {**typed(posted), "time_out": confirmed}
     for name in SITE_FIELDS:
         values |= {f"{name}_{n}": str(v) for n, v in enumerate(posted.getlist(name), start=1)}
     return submit(
