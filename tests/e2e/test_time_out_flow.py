@@ -6,6 +6,7 @@ cycle until a new plan is signed (CON-1)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from playwright.sync_api import expect
 
 from regenpath.domain.access import Role
 from regenpath.domain.procedures import TimeOutItem
-from tests.integration.pathway import bedside_check, episode_now, move
+from tests.integration.pathway import bedside_check, episode_now
 from tests.integration.test_api_time_out import right_knee_released
 from tests.support import START, TestClock
 
@@ -86,9 +87,14 @@ def check_the_procedure_room(  # type: ignore[no-untyped-def]
         "The time-out stopped the injection: Site 1, 'L4-L5 disc'"
     )
 
-    move(staff_api, episode_now(staff_api, episode), "follow_up")
+    # RCV-1: follow-up before the two weeks of recovery are over only with a reason.
     physician.goto(f"{server_url}/patients/{patient['id']}")
     card = physician.locator(f"#episode-{episode['id']}")
+    card.get_by_role("button", name="Start follow-up").click()
+    expect(card).to_contain_text("record why follow-up starts early")
+    card.get_by_label(re.compile("why start follow-up now")).fill("Seen in clinic on day 1, well")
+    card.get_by_role("button", name="Start follow-up").click()
+    expect(card).to_have_attribute("data-stage", "follow_up")
     expect(card.locator("[data-guard=consent_scope]")).to_contain_text(
         "The consent covers 1 session, all given"
     )

@@ -205,6 +205,10 @@ def sign_consent(client: TestClient, episode: dict[str, Any], **changes: Any) ->
     )
 
 
+# RCV-1: the tests start follow-up on the injection's day, which needs a clinician's reason.
+SEEN_EARLY = "Reviewed in clinic on day 1: recovered, follow-up may start"
+
+
 def move(client: TestClient, episode: dict[str, Any], to: str, **extra: Any) -> dict[str, Any]:
     """Move the episode as the person whose step it is (STAGE_ROLES); closing is signed, and
     eligibility is the physician's decision on an (unremarkable) assessment."""
@@ -221,6 +225,8 @@ def move(client: TestClient, episode: dict[str, Any], to: str, **extra: Any) -> 
         signed = sign_consent(client, episode)
         assert signed.status_code == 201, signed.text
         return episode_now(client, episode)
+    if to == "follow_up" and episode["stage"] == "recovery":
+        extra.setdefault("reason", SEEN_EARLY)
     response = client.post(
         f"/api/v1/episodes/{episode['id']}/transitions",
         json={"to": to, "version": episode["version"], **extra},

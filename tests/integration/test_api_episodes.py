@@ -227,3 +227,26 @@ def test_an_unknown_stage_filter_is_a_clear_error(client: TestClient) -> None:
     response = client.get("/api/v1/episodes", params={"stage": "discharged"})
     assert response.status_code == 422
     assert response.json()["field"] == "stage"
+
+
+def test_RCV_1_follow_up_before_the_recovery_is_over_needs_a_reason(
+    client: TestClient, episode, patient, clock
+) -> None:
+    released = walk(client, episode, until="released")
+    bedside_check(client, released, patient)
+    clock.advance(minutes=2)
+    assert inject(client, released).status_code == 201
+    clock.advance(days=2)
+    current = client.get(f"/api/v1/episodes/{episode['id']}").json()
+    assert current["stage"] == "recovery"
+    url = f"/api/v1/episodes/{episode['id']}/transitions"
+    early = client.post(url, json={"to": "follow_up", "version": current["version"]})
+    assert early.status_code == 409
+    assert early.json()["guard"] == "recovery_not_over"
+    assert "record why follow-up starts early" in early.json()["detail"]
+    reasoned = client.post(
+        url,
+        json={"to": "follow_up", "version": current["version"], "reason": "Seen on day 2, well"},
+    )
+    assert reasoned.status_code == 200, reasoned.text
+    assert reasoned.json()["episode"]["stage"] == "follow_up"

@@ -52,6 +52,10 @@ from tests.unit.builders import (
     request_to,
 )
 
+# RCV-1: the tests move on to follow-up within the injection's day, as a clinician may with
+# a reason; test_RCV_1_* checks the window itself.
+SEEN_EARLY = "Reviewed in clinic on day 1: recovered, follow-up may start"
+
 
 def refused_guards(episode: Episode, request: TransitionRequest, at=START) -> list[Guard]:
     before = copy.deepcopy(episode)
@@ -308,7 +312,7 @@ def test_an_autologous_cycle_from_consent_to_follow_up_emits_its_events_in_order
                 plan=consented_plan(episode),
             ),
             TransitionRequest(to=Stage.RECOVERY),
-            TransitionRequest(to=Stage.FOLLOW_UP),
+            TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY),
             TransitionRequest(to=Stage.COMPLETED, signed=True),
         )
         for e in episode.transition(request, START + timedelta(hours=1))
@@ -361,7 +365,7 @@ def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
         START,
     )
     episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
-    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
+    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY), START)
     events = episode.transition(
         TransitionRequest(
             to=Stage.PLANNED,
@@ -389,7 +393,7 @@ def given_once(ids: SequentialIds) -> Episode:
         START,
     )
     episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
-    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
+    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY), START)
     return episode
 
 
@@ -549,7 +553,7 @@ def test_SITE_1_CON_1_a_second_session_the_consent_does_not_cover_is_refused_at_
     episode, product, plan = knee_ready(ids)
     episode.transition(administer(episode, product, plan, knee_injection(episode, product)), START)
     episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
-    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP), START)
+    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY), START)
     two = replace(plan, sessions=2)
     episode.transition(
         TransitionRequest(
@@ -580,7 +584,7 @@ def test_lost_to_follow_up_is_reversible_when_the_patient_returns() -> None:
             plan=consented_plan(episode),
         ),
         TransitionRequest(to=Stage.RECOVERY),
-        TransitionRequest(to=Stage.FOLLOW_UP),
+        TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY),
         TransitionRequest(to=Stage.LOST_TO_FOLLOW_UP),
     ):
         episode.transition(request, START)
@@ -627,3 +631,29 @@ def test_eligible_only_through_the_physicians_decision_on_this_episode() -> None
     ]
     episode.transition(TransitionRequest(to=Stage.INELIGIBLE, eligibility=declined), START)
     assert episode.stage is Stage.INELIGIBLE  # the decision is the reason
+
+
+def test_RCV_1_follow_up_starts_after_the_recovery_window_or_with_a_reason() -> None:
+    ids = SequentialIds()
+    episode, product = released_autologous(ids)
+    episode.transition(
+        TransitionRequest(
+            to=Stage.ADMINISTERED,
+            product=product,
+            verification=passed_check(product),
+            injection=injected(episode, product),
+            plan=consented_plan(episode),
+        ),
+        START,
+    )
+    episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
+    almost = START + timedelta(days=14) - timedelta(minutes=1)
+    for reason in (None, "  "):
+        assert refused_guards(
+            episode, TransitionRequest(to=Stage.FOLLOW_UP, reason=reason), at=almost
+        ) == [Guard.RECOVERY_NOT_OVER]
+    on_time = copy.deepcopy(episode)
+    on_time.transition(TransitionRequest(to=Stage.FOLLOW_UP), START + timedelta(days=14))
+    assert on_time.stage is Stage.FOLLOW_UP
+    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY), almost)
+    assert episode.stage is Stage.FOLLOW_UP

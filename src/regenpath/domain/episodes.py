@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from regenpath.domain.products import (
     administration_blockers,
     release_blockers,
 )
+from regenpath.domain.recovery import NO_NSAID_DAYS
 from regenpath.domain.timeout import consent_scope_failures, time_out_failures
 
 
@@ -233,6 +234,24 @@ class Episode:
         return []
 
     def _check_nothing(self, _request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
+        return []
+
+    def _check_follow_up(self, request: TransitionRequest, now: datetime) -> list[GuardFailure]:
+        """RCV-1: recovery (no NSAIDs, no strenuous activity) lasts NO_NSAID_DAYS after the
+        injection; follow-up starts when it is over, or earlier only with a clinician's reason
+        (a patient who returns from lost to follow-up needs none)."""
+        cycle = self.current_cycle
+        if self.stage is not Stage.RECOVERY or cycle is None or cycle.administered_at is None:
+            return []
+        ends = cycle.administered_at + timedelta(days=NO_NSAID_DAYS)
+        if now < ends and not (request.reason or "").strip():
+            return [
+                GuardFailure(
+                    Guard.RECOVERY_NOT_OVER,
+                    f"Recovery runs {NO_NSAID_DAYS} days, until {ends:%d %b %Y}: record why"
+                    " follow-up starts early.",
+                )
+            ]
         return []
 
     def _check_eligible(self, request: TransitionRequest, _now: datetime) -> list[GuardFailure]:
@@ -516,7 +535,7 @@ _HANDLERS: dict[Stage, tuple[_Check, _Apply]] = {
     Stage.PRODUCT_ALLOCATED: (Episode._check_allocated, Episode._allocate),
     Stage.ADMINISTERED: (Episode._check_administered, Episode._administer),
     Stage.RECOVERY: (Episode._check_nothing, Episode._start_recovery),
-    Stage.FOLLOW_UP: (Episode._check_nothing, Episode._start_follow_up),
+    Stage.FOLLOW_UP: (Episode._check_follow_up, Episode._start_follow_up),
     Stage.COMPLETED: (Episode._check_completed, Episode._complete),
     Stage.WITHDRAWN: (Episode._needs_reason, Episode._withdraw),
     Stage.LOST_TO_FOLLOW_UP: (Episode._check_nothing, Episode._lose),

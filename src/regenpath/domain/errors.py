@@ -56,6 +56,8 @@ class Guard(StrEnum):
     WRONG_SIDE = "wrong_side"
     WRONG_APPROACH = "wrong_approach"
     WRONG_GUIDANCE = "wrong_guidance"
+    # RCV-1: follow-up starts after the recovery window, unless a clinician says why.
+    RECOVERY_NOT_OVER = "recovery_not_over"
 
 
 @dataclass(frozen=True)

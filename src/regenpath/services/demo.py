@@ -324,7 +324,7 @@ _DAYS_BEFORE: dict[Stage, float] = {
     Stage.PRODUCT_ALLOCATED: 10,
     Stage.ADMINISTERED: 0.05,
     Stage.RECOVERY: 0.2,
-    Stage.FOLLOW_UP: 14,
+    Stage.FOLLOW_UP: 21,  # x 0.7-1.3: never before the 14-day recovery is over (RCV-1)
     Stage.COMPLETED: 365,
     Stage.WITHDRAWN: 6,
     Stage.LOST_TO_FOLLOW_UP: 120,

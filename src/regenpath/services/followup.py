@@ -484,7 +484,11 @@ def _complete_if_all_in(
             settings.missed_for_lost,
         )
     ):
-        move_loaded(uow, clock, episode, TransitionRequest(to=Stage.FOLLOW_UP), by_rule=True)
+        # RCV-1: a time point answered is the reason follow-up starts, whatever the day.
+        answered = TransitionRequest(
+            to=Stage.FOLLOW_UP, reason=f"The {visit.label} questionnaires are in"
+        )
+        move_loaded(uow, clock, episode, answered, by_rule=True)
 
 
 def score_answers(library: InstrumentLibrary, code: str, answers: Answers) -> Score:

@@ -87,7 +87,12 @@ def _episode_rules(
             >= clinic_day(uow, episode.clinic_id, cycle.administered_at)
             + timedelta(days=NO_NSAID_DAYS)
         ):
-            move_loaded(uow, clock, episode, TransitionRequest(to=Stage.FOLLOW_UP), by_rule=True)
+            # The clinic's calendar day has come; the instant may be a few hours short of
+            # the domain's 14 x 24 h (RCV-1), so the rule says why it moves now.
+            recovered = TransitionRequest(
+                to=Stage.FOLLOW_UP, reason=f"{NO_NSAID_DAYS}-day recovery over (RCV-1)"
+            )
+            move_loaded(uow, clock, episode, recovered, by_rule=True)
             report.to_follow_up += 1
         if episode.stage is Stage.FOLLOW_UP:
             every = uow.follow_up.visits(episode_id=episode.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -16,6 +16,7 @@ from regenpath.domain.pathway import PATHWAY_ORDER, Stage, allowed_transitions
 from regenpath.domain.patients import AdministrativeSex
 from regenpath.domain.procedures import Laterality
 from regenpath.domain.products import CellSource
+from regenpath.domain.recovery import NO_NSAID_DAYS
 from regenpath.domain.signatures import SignatureMeaning
 from regenpath.entrypoints.deps import (
     AppDep,
@@ -267,7 +268,11 @@ def _episode_card(
     scoped = any(t.target in (Stage.PLANNED, Stage.PRODUCT_ALLOCATED) for t in transitions)
     versions = consent.plan_versions(uow, clock, episode.id) if scoped else []
     plan = versions[-1] if versions and episode.consented_at is not None else None
+    administered = cycle.administered_at if cycle is not None else None
     return {
+        "now": clock.now(),
+        # RCV-1: before this, follow-up starts only with a reason (the card asks for one).
+        "recovery_ends": administered + timedelta(days=NO_NSAID_DAYS) if administered else None,
         "plan": plan,
         "sessions_left": plan.sessions - episode.sessions_given if plan is not None else 0,
         "episode": episode,
