@@ -13,7 +13,7 @@ from regenpath.domain.consent import SignedConsent, TreatmentPlan
 from regenpath.domain.episodes import Episode
 from regenpath.domain.evaluation import EligibilityRecord, RecordedAssessment
 from regenpath.domain.pathway import OPEN_STAGES, Stage
-from regenpath.domain.patients import Clinic, Patient
+from regenpath.domain.patients import Clinic, Patient, mrn_key
 from regenpath.domain.products import BedsideVerification, CellSource, Product, ProductStatus
 from regenpath.services.errors import StaleVersion
 from regenpath.services.ports import (
@@ -71,7 +71,7 @@ class FakePatients(_Repo):
 
     def get_by_mrn(self, clinic_id: UUID, mrn: str) -> Patient | None:
         for patient in self.store.patients.values():
-            if patient.clinic_id == clinic_id and patient.mrn == mrn:
+            if patient.clinic_id == clinic_id and mrn_key(patient.mrn) == mrn_key(mrn):
                 return copy.deepcopy(patient)
         return None
 
@@ -84,8 +84,8 @@ class FakePatients(_Repo):
         return {patient.id: patient for patient in found if patient is not None}
 
     def by_mrns(self, clinic_id: UUID, mrns: set[str]) -> dict[str, Patient]:
-        found = (self.get_by_mrn(clinic_id, mrn) for mrn in mrns)
-        return {patient.mrn: patient for patient in found if patient is not None}
+        found = {mrn: self.get_by_mrn(clinic_id, mrn) for mrn in mrns}
+        return {mrn: patient for mrn, patient in found.items() if patient is not None}
 
     def taken_ids(self, patient_ids: set[UUID]) -> set[UUID]:
         return set(patient_ids) & set(self.store.patients)
@@ -102,7 +102,7 @@ class FakePatients(_Repo):
             copy.deepcopy(p)
             for p in self.store.patients.values()
             if self.scope.allows(p.clinic_id)
-            and (query.mrn is None or p.mrn == query.mrn)
+            and (query.mrn is None or mrn_key(p.mrn) == mrn_key(query.mrn))
             and (query.name is None or query.name.lower() in p.display_name.lower())
         ]
         return Page(found[: query.limit])

@@ -20,6 +20,14 @@ class AdministrativeSex(StrEnum):
     UNKNOWN = "unknown"
 
 
+def mrn_key(mrn: str) -> str:
+    """The form an MRN is compared in: "new-0001", "NEW-0001" and "NEW 0001 " are one
+    record number (ID-1: a clinic's MRNs are unique whatever the case and spacing, as the
+    bedside check reads a wristband, BED-1), so a second registration cannot split one
+    patient's record in two."""
+    return "".join(mrn.split()).upper()
+
+
 @dataclass
 class Clinic:
     id: UUID

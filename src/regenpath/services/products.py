@@ -24,7 +24,7 @@ from regenpath.domain.errors import (
 from regenpath.domain.followup import SchedulePolicy
 from regenpath.domain.isbt128 import Din, parse_din
 from regenpath.domain.pathway import Stage
-from regenpath.domain.patients import Patient
+from regenpath.domain.patients import Patient, mrn_key
 from regenpath.domain.procedures import (
     Approach,
     Guidance,
@@ -145,7 +145,7 @@ def _mismatches(
     check: BedsideCheck, din: Din, patient: Patient, product: Product, now: datetime
 ) -> list[str]:
     mismatches = []
-    if check.wristband_mrn.strip().upper() != patient.mrn.upper():
+    if mrn_key(check.wristband_mrn) != mrn_key(patient.mrn):
         mismatches.append("the wristband MRN is not this patient's")
     if check.wristband_birth_date != patient.birth_date:
         mismatches.append("the wristband birth date is not this patient's")

@@ -33,7 +33,7 @@ from regenpath.adapters.db.tables import (
 )
 from regenpath.domain.episodes import Episode, TreatmentCycle
 from regenpath.domain.pathway import OPEN_STAGES, Stage
-from regenpath.domain.patients import CORRECTABLE_FIELDS, Clinic, Patient
+from regenpath.domain.patients import CORRECTABLE_FIELDS, Clinic, Patient, mrn_key
 from regenpath.services.errors import InvalidReference, StaleVersion
 from regenpath.services.ports import (
     AccessScope,
@@ -126,6 +126,7 @@ class SqlPatientRepository(_Scoped):
                 id=patient.id,
                 clinic_id=patient.clinic_id,
                 mrn=patient.mrn,
+                mrn_key=mrn_key(patient.mrn),
                 created_at=patient.created_at,
                 updated_at=patient.created_at,
                 version=patient.version,
@@ -145,7 +146,9 @@ class SqlPatientRepository(_Scoped):
     def get_by_mrn(self, clinic_id: UUID, mrn: str) -> Patient | None:
         row = self.session.scalar(
             self._in_scope(
-                select(PatientRow).where(PatientRow.clinic_id == clinic_id, PatientRow.mrn == mrn),
+                select(PatientRow).where(
+                    PatientRow.clinic_id == clinic_id, PatientRow.mrn_key == mrn_key(mrn)
+                ),
                 PatientRow.clinic_id,
             )
         )
@@ -161,6 +164,7 @@ class SqlPatientRepository(_Scoped):
                         "id": p.id,
                         "clinic_id": p.clinic_id,
                         "mrn": p.mrn,
+                        "mrn_key": mrn_key(p.mrn),
                         "created_at": p.created_at,
                         "updated_at": p.created_at,
                         "version": p.version,
@@ -179,13 +183,18 @@ class SqlPatientRepository(_Scoped):
         return found
 
     def by_mrns(self, clinic_id: UUID, mrns: Collection[str]) -> dict[str, Patient]:
+        """The clinic's patients by the MRNs asked for, each found as compared (ID-1)."""
+        asked: dict[str, list[str]] = {}
+        for mrn in mrns:
+            asked.setdefault(mrn_key(mrn), []).append(mrn)
         found: dict[str, Patient] = {}
-        for chunk in self._id_chunks(list(set(mrns))):
+        for chunk in self._id_chunks(list(asked)):
             statement = select(PatientRow).where(
-                PatientRow.clinic_id == clinic_id, self._among(PatientRow.mrn, chunk)
+                PatientRow.clinic_id == clinic_id, self._among(PatientRow.mrn_key, chunk)
             )
             for row in self.session.scalars(self._in_scope(statement, PatientRow.clinic_id)):
-                found[row.mrn] = _patient(row)
+                for mrn in asked[row.mrn_key]:
+                    found[mrn] = _patient(row)
         return found
 
     def taken_ids(self, patient_ids: Collection[UUID]) -> set[UUID]:
@@ -214,7 +223,7 @@ class SqlPatientRepository(_Scoped):
         if query.clinic_id is not None:
             statement = statement.where(PatientRow.clinic_id == query.clinic_id)
         if query.mrn:
-            statement = statement.where(PatientRow.mrn == query.mrn.strip())
+            statement = statement.where(PatientRow.mrn_key == mrn_key(query.mrn))
         if query.birth_date is not None:
             statement = statement.where(PatientRow.birth_date == query.birth_date)
         if query.name:

@@ -66,12 +66,15 @@ class PatientRow(Base):
     __tablename__ = "patients"
     __table_args__ = (
         UniqueConstraint("clinic_id", "mrn", name="uq_patients_clinic_id_mrn"),
+        # ID-1: unique as compared (case and spaces aside); migration 0012 filled it in.
+        UniqueConstraint("clinic_id", "mrn_key", name="uq_patients_clinic_id_mrn_key"),
         Index("ix_patients_clinic_id_family_name", "clinic_id", "family_name"),
     )
 
     id: Mapped[UUID] = mapped_column(primary_key=True)
     clinic_id: Mapped[UUID] = mapped_column(ForeignKey("clinics.id"))
     mrn: Mapped[str] = mapped_column(String(64))
+    mrn_key: Mapped[str] = mapped_column(String(80))
     family_name: Mapped[str] = mapped_column(String(100))
     given_name: Mapped[str] = mapped_column(String(100))
     birth_date: Mapped[date] = mapped_column(Date)
