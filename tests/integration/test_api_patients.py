@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from fastapi.testclient import TestClient
 
 from tests.integration.personas import make_clinic
 
 PROBLEM = "application/problem+json"
+
+
+def born(n: int) -> str:
+    """A birth date of its own for the n-th patient a test registers: patients with the same
+    name, birth date and sex are one person to the look-alike check (ID-2)."""
+    return (date(1950, 1, 1) + timedelta(days=n)).isoformat()
 
 
 def new_patient(clinic_id: str, **overrides: object) -> dict[str, object]:
@@ -45,7 +53,8 @@ def test_a_name_search_treats_wildcards_as_text(client: TestClient, patient) -> 
 def test_search_pages_with_a_cursor(client: TestClient, clinic) -> None:
     for n in range(5):
         client.post(
-            "/api/v1/patients", json=new_patient(clinic["id"], mrn=f"M{n}", family_name=f"F{n}")
+            "/api/v1/patients",
+            json=new_patient(clinic["id"], mrn=f"M{n}", family_name=f"F{n}", birth_date=born(n)),
         )
     first = client.get("/api/v1/patients", params={"limit": 3}).json()
     second = client.get(

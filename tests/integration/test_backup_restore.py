@@ -21,7 +21,7 @@ from regenpath.adapters.db.backup import database_is_empty, manifest_path
 from regenpath.adapters.db.tables import AuditEventRow, PatientRow
 from regenpath.bootstrap import Application
 from tests.integration.personas import StaffClient
-from tests.integration.test_api_patients import new_patient
+from tests.integration.test_api_patients import born, new_patient
 from tests.processes import REGENPATH, environment, run_cli
 
 pytestmark = pytest.mark.xdist_group("processes")
@@ -64,7 +64,8 @@ def counts(url: str) -> tuple[int, int, int]:
 
 def register(client: StaffClient, clinic: dict[str, str], first: int, last: int) -> None:
     for n in range(first, last):
-        response = client.post("/api/v1/patients", json=new_patient(clinic["id"], mrn=f"BK-{n}"))
+        body = new_patient(clinic["id"], mrn=f"BK-{n}", birth_date=born(n))
+        response = client.post("/api/v1/patients", json=body)
         assert response.status_code == 201, response.text
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert, select, text
 
 from regenpath.adapters.db import migrate
-from regenpath.adapters.db.tables import PatientRow
+from regenpath.adapters.db.tables import AuditEventRow, PatientRow
 from regenpath.bootstrap import Application
 from tests.integration.test_api_patients import new_patient
 
@@ -72,3 +72,51 @@ def test_ID_1_migration_0012_keys_existing_records_and_reports_collisions(
     assert len(reported) == 1 and "'NEW-0001'" in reported[0]
     with pytest.raises(Exception, match=r"(?i)unique|duplicate"), engine.begin() as connection:
         connection.execute(text("UPDATE patients SET mrn_key = 'RS77' WHERE mrn = 'RS-9'"))
+
+
+def test_ID_2_a_look_alike_registration_is_warned_of_and_saved_only_with_a_reason(
+    client: TestClient, clinic: dict[str, str], application: Application
+) -> None:
+    first = client.post("/api/v1/patients", json=new_patient(clinic["id"], mrn="RS-1"))
+    assert first.status_code == 201
+    again = new_patient(clinic["id"], mrn="RS-2", family_name="dalton", given_name="Qinn")
+    warned = client.post("/api/v1/patients", json=again)
+    assert warned.status_code == 409, warned.text
+    problem = warned.json()
+    assert problem["field"] == "duplicate_reason"
+    assert problem["candidates"] == [
+        {"id": first.json()["id"], "mrn": "RS-1", "name": "DALTON, Quinn"}
+    ]
+    reason = "Twin brother: checked against his passport"
+    saved = client.post("/api/v1/patients", json=again | {"duplicate_reason": reason})
+    assert saved.status_code == 201, saved.text
+    with application.session_factory() as session:
+        entry = session.scalars(
+            select(AuditEventRow).where(AuditEventRow.resource_id == saved.json()["id"])
+        ).first()
+    assert entry is not None and entry.reason == reason
+    assert entry.detail == "registered beside look-alike MRN RS-1"
+
+
+def test_ID_2_the_registration_page_names_the_look_alike_and_keeps_what_was_typed(
+    client: TestClient, clinic: dict[str, str]
+) -> None:
+    first = client.post("/api/v1/patients", json=new_patient(clinic["id"], mrn="RS-1"))
+    form = {
+        "clinic_id": clinic["id"],
+        "mrn": "RS-3",
+        "family_name": "Dalton",
+        "given_name": "Quinn",
+        "birth_date": "1975-09-30",
+        "sex": "male",
+    }
+    warned = client.post("/patients", data=form)
+    assert warned.status_code == 409
+    assert f'href="/patients/{first.json()["id"]}">DALTON, Quinn, MRN RS-1' in warned.text
+    assert 'id="mrn" name="mrn" type="text" value="RS-3"' in warned.text
+    saved = client.post(
+        "/patients",
+        data=form | {"duplicate_reason": "Namesake: another address"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.integration.conftest import POSTGRES_URL
-from tests.integration.test_api_patients import new_patient
+from tests.integration.test_api_patients import born, new_patient
 from tests.processes import REGENPATH, environment, run_cli, scalar, served
 from tests.smtp import smtp_server
 
@@ -84,7 +84,9 @@ def test_two_servers_and_two_workers_on_one_postgresql(demo_database: str) -> No
                 for k in range(5):
                     response = httpx.post(
                         f"{base}/api/v1/patients",
-                        json=new_patient(clinic_id, mrn=f"LAYOUT-{n}-{k}"),
+                        json=new_patient(
+                            clinic_id, mrn=f"LAYOUT-{n}-{k}", birth_date=born(10 * n + k)
+                        ),
                         headers=headers,
                         timeout=60,
                     )

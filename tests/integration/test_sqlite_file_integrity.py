@@ -23,7 +23,7 @@ from regenpath.bootstrap import bootstrap
 from regenpath.config import Settings
 from regenpath.domain.access import Role
 from tests.integration.personas import make_clinic, make_user
-from tests.integration.test_api_patients import new_patient
+from tests.integration.test_api_patients import born, new_patient
 from tests.integration.test_prescreen import ANSWERS
 from tests.processes import deleted_files_held, environment, run_cli, served
 
@@ -84,7 +84,7 @@ def test_the_file_stays_one_database_under_server_worker_and_cli(
         for n in range(3):
             response = httpx.post(
                 f"{base}/api/v1/patients",
-                json=new_patient(clinic_id, mrn=f"RS-90000{n}"),
+                json=new_patient(clinic_id, mrn=f"RS-90000{n}", birth_date=born(n)),
                 headers={"Authorization": f"Bearer {tokens[Role.COORDINATOR]}"},
                 timeout=60,
             )

@@ -75,6 +75,13 @@ class FakePatients(_Repo):
                 return copy.deepcopy(patient)
         return None
 
+    def born_on(self, clinic_id: UUID, birth_date: object) -> list[Patient]:
+        return [
+            copy.deepcopy(p)
+            for p in self.store.patients.values()
+            if p.clinic_id == clinic_id and p.birth_date == birth_date
+        ]
+
     def add_many(self, patients: list[Patient]) -> None:
         for patient in patients:
             self.add(patient)

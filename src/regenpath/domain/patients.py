@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
+from difflib import SequenceMatcher
 from enum import StrEnum
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,6 +20,31 @@ class AdministrativeSex(StrEnum):
     MALE = "male"
     OTHER = "other"
     UNKNOWN = "unknown"
+
+
+# ID-2: names this alike (difflib's ratio over the normalised "family given") are one
+# person's when birth date and sex agree: one typo or a swapped order still match.
+NAME_LIKENESS = 0.85
+
+
+def _letters(name: str) -> str:
+    """A name for comparing: accents, case, punctuation and spacing aside."""
+    plain = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in plain.casefold() if c.isalpha())
+
+
+def probably_same_person(first: Patient, second: Patient) -> bool:
+    """ID-2: a registration that probably repeats a record already there: the same birth date
+    and sex, and a name alike (one typo, another order of the names, accents aside). A second
+    record for one patient splits their history, so registration warns before it saves."""
+    if first.birth_date != second.birth_date or first.sex is not second.sex:
+        return False
+    one = (_letters(first.family_name), _letters(first.given_name))
+    other = (_letters(second.family_name), _letters(second.given_name))
+    return any(
+        SequenceMatcher(None, " ".join(one), " ".join(names)).ratio() >= NAME_LIKENESS
+        for names in (other, other[::-1])
+    )
 
 
 def mrn_key(mrn: str) -> str:

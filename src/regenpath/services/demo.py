@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
@@ -28,6 +28,7 @@ from regenpath.services.demo_evaluation import DemoEvaluations
 from regenpath.services.demo_followup import seed_follow_up_history
 from regenpath.services.demo_products import DemoStaff, ProductSteps, recall_a_donation, seed_donors
 from regenpath.services.demo_safety import DemoSafety, patients_report_problems, submit_reports
+from regenpath.services.errors import ProbableDuplicate
 from regenpath.services.lab import LabSettings
 from regenpath.services.ports import PasswordHasher, UnitOfWork
 
@@ -395,23 +396,25 @@ class _Walk:
     def register(self, n: int) -> Patient:
         prefix = "RS" if "Riverside" in self.clinic.name else "HB"
         birth = date(1950, 1, 1) + timedelta(days=self.rng.randint(0, 365 * 52))
-        return patients.register_patient(
-            self.uow,
-            self.clock,
-            self.new_id,
-            patients.PatientDetails(
-                clinic_id=self.clinic.id,
-                mrn=f"{prefix}-{100000 + n:06d}",
-                family_name=self.rng.choice(FAMILY),
-                given_name=self.rng.choice(GIVEN),
-                birth_date=birth,
-                sex=self.rng.choice([AdministrativeSex.FEMALE, AdministrativeSex.MALE]),
-                phone=f"+1 555 01{n % 100:02d}",
-                # example.org is reserved for examples (RFC 2606): no mail reaches anyone.
-                # One patient in five gave none, so the ladder's call rung comes first.
-                email=f"{prefix.lower()}-{100000 + n:06d}@example.org" if n % 5 else None,
-            ),
+        details = patients.PatientDetails(
+            clinic_id=self.clinic.id,
+            mrn=f"{prefix}-{100000 + n:06d}",
+            family_name=self.rng.choice(FAMILY),
+            given_name=self.rng.choice(GIVEN),
+            birth_date=birth,
+            sex=self.rng.choice([AdministrativeSex.FEMALE, AdministrativeSex.MALE]),
+            phone=f"+1 555 01{n % 100:02d}",
+            # example.org is reserved for examples (RFC 2606): no mail reaches anyone.
+            # One patient in five gave none, so the ladder's call rung comes first.
+            email=f"{prefix.lower()}-{100000 + n:06d}@example.org" if n % 5 else None,
         )
+        while True:
+            try:
+                return patients.register_patient(self.uow, self.clock, self.new_id, details)
+            except ProbableDuplicate:
+                # The few names drawn again on one birthday: another synthetic person is
+                # born a day later (ID-2 would rightly stop a clinic's second registration).
+                details = replace(details, birth_date=details.birth_date + timedelta(days=1))
 
     def open(self, patient: Patient) -> Episode:
         code, text, target, side = self.rng.choice(CONDITIONS)

@@ -49,6 +49,22 @@ class DuplicateValue(ServiceError):
         super().__init__(f"{field}: {message}")
 
 
+class ProbableDuplicate(ServiceError):
+    """ID-2: the registration probably repeats patients already on record; it is saved only
+    with a reason why they are different people (``duplicate_reason``)."""
+
+    field = "duplicate_reason"
+
+    def __init__(self, candidates: list[tuple[UUID, str, str]]) -> None:
+        self.candidates = candidates  # (id, MRN, name) of each look-alike, in this clinic
+        self.message = (
+            "This looks like a patient already registered ("
+            + "; ".join(f"{name}, MRN {mrn}" for _id, mrn, name in candidates)
+            + "): open their chart, or say why this is someone else."
+        )
+        super().__init__(f"{self.field}: {self.message}")
+
+
 class NotAuthenticated(ServiceError):
     """No valid credentials came with the request (no session, or a bad, expired or revoked
     token): the caller must sign in."""

@@ -7,9 +7,20 @@ from datetime import date
 from uuid import UUID
 
 from regenpath.domain.audit import AuditAction
-from regenpath.domain.patients import CORRECTABLE_FIELDS, AdministrativeSex, Patient
+from regenpath.domain.patients import (
+    CORRECTABLE_FIELDS,
+    AdministrativeSex,
+    Patient,
+    probably_same_person,
+)
 from regenpath.services.audit import failures_recorded, read_one, record, record_search
-from regenpath.services.errors import DuplicateValue, InvalidReference, NotFound, StaleVersion
+from regenpath.services.errors import (
+    DuplicateValue,
+    InvalidReference,
+    NotFound,
+    ProbableDuplicate,
+    StaleVersion,
+)
 from regenpath.services.ports import Clock, IdFactory, Page, PatientQuery, UnitOfWork
 
 
@@ -23,6 +34,8 @@ class PatientDetails:
     sex: AdministrativeSex
     phone: str | None = None
     email: str | None = None
+    # ID-2: why this is another person than the look-alikes already registered, if any.
+    duplicate_reason: str | None = None
 
 
 def register_patient(
@@ -48,8 +61,27 @@ def register_patient(
                 raise InvalidReference("clinic_id", "no such clinic")
             if uow.patients.get_by_mrn(details.clinic_id, patient.mrn) is not None:
                 raise DuplicateValue("mrn", f"MRN {patient.mrn} is already in use in this clinic")
+            alike = [
+                other
+                for other in uow.patients.born_on(details.clinic_id, patient.birth_date)
+                if probably_same_person(patient, other)
+            ]
+            reason = (details.duplicate_reason or "").strip()
+            if alike and not reason:
+                raise ProbableDuplicate([(p.id, p.mrn, p.display_name) for p in alike])
             uow.patients.add(patient)
-            record(uow, clock, AuditAction.CREATE, "patient", patient.id, patient.clinic_id)
+            record(
+                uow,
+                clock,
+                AuditAction.CREATE,
+                "patient",
+                patient.id,
+                patient.clinic_id,
+                reason=reason if alike else None,
+                detail="registered beside look-alike MRN " + ", ".join(p.mrn for p in alike)
+                if alike
+                else None,
+            )
             uow.commit()
     return patient
 

@@ -154,6 +154,17 @@ class SqlPatientRepository(_Scoped):
         )
         return _patient(row) if row is not None else None
 
+    def born_on(self, clinic_id: UUID, birth_date: date) -> list[Patient]:
+        rows = self.session.scalars(
+            self._in_scope(
+                select(PatientRow).where(
+                    PatientRow.clinic_id == clinic_id, PatientRow.birth_date == birth_date
+                ),
+                PatientRow.clinic_id,
+            ).order_by(PatientRow.created_at)
+        )
+        return [_patient(row) for row in rows]
+
     def add_many(self, patients: Sequence[Patient]) -> None:
         """Many new patients in one INSERT (the FHIR bulk import's path)."""
         if patients:

@@ -20,6 +20,7 @@ from regenpath.services.errors import (
     NotAuthenticated,
     NotFound,
     PermissionDenied,
+    ProbableDuplicate,
     StaleVersion,
     WrongPassword,
 )
@@ -164,6 +165,20 @@ def install(app: FastAPI) -> None:
             "A reference is not valid",
             error.message,
             field=error.field,
+        )
+
+    @app.exception_handler(ProbableDuplicate)
+    async def look_alike(request: Request, error: ProbableDuplicate) -> JSONResponse:
+        return problem(
+            request,
+            409,
+            "probable-duplicate",
+            "This patient is probably registered already",
+            error.message,
+            field=error.field,
+            candidates=[
+                {"id": str(pid), "mrn": mrn, "name": name} for pid, mrn, name in error.candidates
+            ],
         )
 
     @app.exception_handler(DuplicateValue)

@@ -17,6 +17,7 @@ from regenpath.services.ports import EpisodeSummary, TimelineEntry
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Mrn = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40)]
 Email = Annotated[
@@ -70,6 +71,11 @@ class PatientCreate(Strict):
     sex: AdministrativeSex
     phone: Phone | None = None
     email: Email | None = None
+    duplicate_reason: Reason | None = Field(
+        default=None,
+        description="ID-2: why this is another person than the look-alikes the server named"
+        " (same birth date and sex, a name alike); needed only after such a 409.",
+    )
 
 
 class PatientUpdate(Strict):

@@ -40,6 +40,7 @@ from regenpath.services import clinics, consent, episodes, patients, products, s
 from regenpath.services.errors import (
     DuplicateValue,
     InvalidReference,
+    ProbableDuplicate,
 )
 from regenpath.services.ports import Clock, EpisodeQuery, PatientQuery, UnitOfWork
 
@@ -131,6 +132,7 @@ def _patient_form(
     values: dict[str, str],
     errors: dict[str, str],
     status_code: int = 200,
+    alike: list[tuple[UUID, str, str]] | None = None,
 ) -> Response:
     return templates.TemplateResponse(
         request,
@@ -140,6 +142,7 @@ def _patient_form(
             "sexes": list(AdministrativeSex),
             "values": values,
             "errors": errors,
+            "alike": alike or [],
         },
         status_code=status_code,
     )
@@ -157,8 +160,10 @@ def register_patient(
     given_name: Annotated[str, Form(max_length=100)] = "",
     birth_date: Annotated[str, Form(max_length=10)] = "",
     sex: Annotated[str, Form(max_length=16)] = "",
+    duplicate_reason: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
     values = {
+        "duplicate_reason": duplicate_reason,
         "clinic_id": clinic_id,
         "mrn": mrn,
         "family_name": family_name,
@@ -185,8 +190,13 @@ def register_patient(
                 given_name=given_name,
                 birth_date=parsed_birth,
                 sex=parsed_sex,
+                duplicate_reason=duplicate_reason or None,
             ),
         )
+    except ProbableDuplicate as error:
+        # ID-2: the look-alikes named, what was typed kept, and a reason asked for.
+        errors = {error.field: error.message}
+        return _patient_form(request, uow, values, errors, 409, alike=error.candidates)
     except (InvalidValue, InvalidReference, DuplicateValue) as error:
         return _patient_form(request, uow, values, {error.field: error.message}, 422)
     return RedirectResponse(f"/patients/{patient.id}", status_code=303)
