@@ -218,6 +218,22 @@ def consented_plan(episode: Episode, **changes: Any) -> TreatmentPlan:
     return plan_for(episode, **changes)
 
 
+def autologous_cycle(episode: Episode, ids: SequentialIds, plan: TreatmentPlan) -> Product:
+    """A cycle planned under ``plan``, its harvest processed and released by the lab."""
+    episode.transition(
+        TransitionRequest(
+            to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids(), plan=plan
+        ),
+        START,
+    )
+    product = harvest_product(id=ids())
+    episode.transition(TransitionRequest(to=Stage.HARVESTED, product=product, plan=plan), START)
+    lab_released(product)
+    episode.transition(TransitionRequest(to=Stage.PROCESSED, product=product), START)
+    episode.transition(TransitionRequest(to=Stage.RELEASED, product=product), START)
+    return product
+
+
 def signed_consent(
     episode: Episode, plan: TreatmentPlan | None = None
 ) -> tuple[SignedConsent, ConsentDocument]:

@@ -37,6 +37,7 @@ from tests.unit.builders import (
     CLINIC,
     OTHER_PATIENT,
     PATIENT,
+    autologous_cycle,
     consented_episode,
     consented_plan,
     donor_plan,
@@ -351,8 +352,8 @@ def test_an_allogeneic_cycle_allocates_the_product_to_the_patient() -> None:
     assert episode.stage is Stage.ADMINISTERED
 
 
-def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
-    ids = SequentialIds()
+def in_recovery(ids: SequentialIds) -> Episode:
+    """One autologous session given under a one-session consent, at START, now recovering."""
     episode, product = released_autologous(ids)
     episode.transition(
         TransitionRequest(
@@ -365,7 +366,19 @@ def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
         START,
     )
     episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
+    return episode
+
+
+def given_once(ids: SequentialIds) -> Episode:
+    """One autologous session given under a one-session consent, now in follow-up."""
+    episode = in_recovery(ids)
     episode.transition(TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY), START)
+    return episode
+
+
+def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
+    ids = SequentialIds()
+    episode = given_once(ids)
     events = episode.transition(
         TransitionRequest(
             to=Stage.PLANNED,
@@ -377,24 +390,6 @@ def test_a_repeat_treatment_opens_cycle_two_in_the_same_episode() -> None:
     )
     assert events[0] == ev.TreatmentCyclePlanned(episode.id, START, 2, "autologous")
     assert [c.number for c in episode.cycles] == [1, 2]
-
-
-def given_once(ids: SequentialIds) -> Episode:
-    """One autologous session given under a one-session consent, now in follow-up."""
-    episode, product = released_autologous(ids)
-    episode.transition(
-        TransitionRequest(
-            to=Stage.ADMINISTERED,
-            product=product,
-            verification=passed_check(product),
-            injection=injected(episode, product),
-            plan=consented_plan(episode),
-        ),
-        START,
-    )
-    episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
-    episode.transition(TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY), START)
-    return episode
 
 
 def test_CON_1_a_session_beyond_the_consent_is_refused_at_the_cycle_plan() -> None:
@@ -459,18 +454,7 @@ def knee_ready(ids: SequentialIds) -> tuple[Episode, Product, TreatmentPlan]:
     for stage in (Stage.IN_EVALUATION, Stage.ELIGIBLE, Stage.CONSENTED):
         episode.transition(request_to(episode, stage), START)
     plan = plan_for(episode, guidance=Guidance.ULTRASOUND)
-    episode.transition(
-        TransitionRequest(
-            to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids(), plan=plan
-        ),
-        START,
-    )
-    product = harvest_product(id=ids())
-    episode.transition(TransitionRequest(to=Stage.HARVESTED, product=product, plan=plan), START)
-    lab_released(product)
-    episode.transition(TransitionRequest(to=Stage.PROCESSED, product=product), START)
-    episode.transition(TransitionRequest(to=Stage.RELEASED, product=product), START)
-    return episode, product, plan
+    return episode, autologous_cycle(episode, ids, plan), plan
 
 
 def knee_injection(episode: Episode, product: Product, **changes: object) -> InjectionRecord:
@@ -554,18 +538,7 @@ def test_SITE_1_CON_1_a_second_session_the_consent_does_not_cover_is_refused_at_
     episode.transition(administer(episode, product, plan, knee_injection(episode, product)), START)
     episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
     episode.transition(TransitionRequest(to=Stage.FOLLOW_UP, reason=SEEN_EARLY), START)
-    two = replace(plan, sessions=2)
-    episode.transition(
-        TransitionRequest(
-            to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids(), plan=two
-        ),
-        START,
-    )
-    second = harvest_product(id=ids())
-    episode.transition(TransitionRequest(to=Stage.HARVESTED, product=second, plan=two), START)
-    lab_released(second)
-    episode.transition(TransitionRequest(to=Stage.PROCESSED, product=second), START)
-    episode.transition(TransitionRequest(to=Stage.RELEASED, product=second), START)
+    second = autologous_cycle(episode, ids, replace(plan, sessions=2))
     guards = refused_guards(
         episode, administer(episode, second, plan, knee_injection(episode, second))
     )
@@ -634,19 +607,7 @@ def test_eligible_only_through_the_physicians_decision_on_this_episode() -> None
 
 
 def test_RCV_1_follow_up_starts_after_the_recovery_window_or_with_a_reason() -> None:
-    ids = SequentialIds()
-    episode, product = released_autologous(ids)
-    episode.transition(
-        TransitionRequest(
-            to=Stage.ADMINISTERED,
-            product=product,
-            verification=passed_check(product),
-            injection=injected(episode, product),
-            plan=consented_plan(episode),
-        ),
-        START,
-    )
-    episode.transition(TransitionRequest(to=Stage.RECOVERY), START)
+    episode = in_recovery(SequentialIds())
     almost = START + timedelta(days=14) - timedelta(minutes=1)
     for reason in (None, "  "):
         assert refused_guards(

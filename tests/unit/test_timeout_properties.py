@@ -21,15 +21,13 @@ from regenpath.domain.procedures import (
     TimeOut,
     TimeOutItem,
 )
-from regenpath.domain.products import CellSource
 from regenpath.domain.timeout import approaches_for, same_target, sides_for
 from tests.support import START, SequentialIds
 from tests.unit.builders import (
     CLINIC,
     PATIENT,
-    harvest_product,
+    autologous_cycle,
     injected,
-    lab_released,
     passed_check,
     plan_for,
     request_to,
@@ -70,17 +68,7 @@ def test_CON_1_SITE_1_no_product_is_given_outside_the_consent_or_the_episodes_si
         sessions=data.draw(st.integers(1, 3)),
         targets=tuple(data.draw(st.lists(st.sampled_from(TARGETS[code]), min_size=1, max_size=2))),
     )
-    episode.transition(
-        TransitionRequest(
-            to=Stage.PLANNED, cell_source=CellSource.AUTOLOGOUS, new_cycle_id=ids(), plan=plan
-        ),
-        START,
-    )
-    product = harvest_product(id=ids())
-    episode.transition(TransitionRequest(to=Stage.HARVESTED, product=product, plan=plan), START)
-    lab_released(product)
-    episode.transition(TransitionRequest(to=Stage.PROCESSED, product=product), START)
-    episode.transition(TransitionRequest(to=Stage.RELEASED, product=product), START)
+    product = autologous_cycle(episode, ids, plan)
     sites = data.draw(
         st.lists(
             st.builds(
