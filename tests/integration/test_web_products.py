@@ -236,11 +236,23 @@ def test_the_harvest_form_shows_consent_and_makes_the_labelled_product(
         "ended_at": local(0),
         "nsaids_stopped": "yes",
     }
+    form_page = client.get(f"/episodes/{episode['id']}/harvest").text
+    assert 'name="started_at" type="datetime-local" value=""' in form_page  # never "now"
     missing = client.post(f"/episodes/{episode['id']}/harvest", data=fields)
     assert missing.status_code == 422
     assert 'id="volume_ml-error"' in missing.text
-    page = submit(client, f"/episodes/{episode['id']}/harvest", data=fields | {"volume_ml": "90"})
+    url = f"/episodes/{episode['id']}/harvest"
+    for times, field in (
+        ({"started_at": "", "ended_at": ""}, "started_at"),  # left empty
+        ({"started_at": local(0), "ended_at": local(0)}, "ended_at"),  # an instant
+        ({"started_at": local(0), "ended_at": local(-40)}, "ended_at"),  # ends before it starts
+    ):
+        refused = client.post(url, data=fields | {"volume_ml": "90"} | times)
+        assert refused.status_code == 422, (times, refused.status_code)
+        assert f'id="{field}-error"' in refused.text, times
+    page = submit(client, url, data=fields | {"volume_ml": "90"})
     assert "Harvest recorded" in page.text
+    assert "(40 min)" in page.text  # the duration shown
     assert "bone marrow, Posterior iliac crest (bilateral)" in page.text
     assert client.get(f"/api/v1/episodes/{episode['id']}").json()["stage"] == "harvested"
 

@@ -25,6 +25,13 @@ from regenpath.domain.donors import (
 )
 from regenpath.domain.errors import Guard, InvalidValue, TransitionRefused
 from regenpath.domain.isbt128 import CHARSET, Din, check_character, parse_din
+from regenpath.domain.procedures import (
+    Anaesthesia,
+    HarvestRecord,
+    HarvestSite,
+    HarvestSource,
+    Side,
+)
 from regenpath.domain.products import DonorEligibility, Product, ProductStatus, ProductType
 from regenpath.domain.quality import (
     DEFAULT_RELEASE_SPECIFICATIONS,
@@ -237,3 +244,26 @@ def test_COI_1_a_custody_event_cannot_predate_the_collection() -> None:
             now=START,
         )
     assert error.value.field == "occurred_at"
+
+
+def test_REC_1_a_harvest_records_when_it_started_and_ended_not_one_instant() -> None:
+    """Issue 19: a harvest form left at "now" was stored as an instant."""
+    harvest = HarvestRecord(
+        id=UUID(int=1),
+        episode_id=UUID(int=2),
+        cycle_number=1,
+        product_id=UUID(int=3),
+        source=HarvestSource.BONE_MARROW,
+        site=HarvestSite.POSTERIOR_ILIAC_CREST,
+        side=Side.BILATERAL,
+        anaesthesia=Anaesthesia.LOCAL,
+        volume_ml=60.0,
+        started_at=START,
+        ended_at=START + timedelta(minutes=35),
+        operator="Dr. Test",
+    )
+    assert harvest.duration == timedelta(minutes=35)
+    for ended in (START, START - timedelta(minutes=1)):
+        with pytest.raises(InvalidValue) as refused:
+            replace(harvest, ended_at=ended)
+        assert refused.value.field == "ended_at"

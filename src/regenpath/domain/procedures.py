@@ -108,8 +108,15 @@ class HarvestRecord:
         if not low <= self.volume_ml <= high:
             raise InvalidValue("volume_ml", f"a {self.source} harvest is {low:g}-{high:g} mL")
         _check_times(self.started_at, self.ended_at)
+        if self.ended_at == self.started_at:
+            # A harvest takes minutes: a start equal to the end is a form left at "now".
+            raise InvalidValue("ended_at", "record when the harvest started and when it ended")
         if not self.operator.strip():
             raise InvalidValue("operator", "name who harvested")
+
+    @property
+    def duration(self) -> timedelta:
+        return self.ended_at - self.started_at
 
 
 class Guidance(StrEnum):
