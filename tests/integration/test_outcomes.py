@@ -47,7 +47,11 @@ def registry(client: TestClient, clock: TestClock) -> date:
     """Three treated lumbar-disc patients (back pain 6 at baseline) and one only referred:
     A responds at 2 weeks (3) and loses it at 6 weeks (5); B responds at 6 weeks only (4);
     C never answers. Returns a day after the 6-week windows have closed."""
-    records = [treat(client, mrn) for mrn in ("REG-A", "REG-B", "REG-C")]
+    # Born a day apart: "Registry REG-A" and "Registry REG-B" on one birthday are one person
+    # to the look-alike check (ID-2).
+    records = [
+        treat(client, mrn, f"1961-04-0{n}") for n, mrn in enumerate(("REG-A", "REG-B", "REG-C"), 2)
+    ]
     new_episode(client, "REG-D", "Registry", "D", "1970-01-01")
     answers = {0: {"REG-A": 3, "REG-B": 5}, 1: {"REG-A": 5, "REG-B": 4}}
     for index, by_patient in answers.items():

@@ -6,7 +6,7 @@ names the cells (source and product type), the targets and the number of session
 planned, its product harvested or allocated, and its injection given only within that scope;
 anything beyond it is a new plan version and a new signature (the consent document binds the
 plan's hash). Source: the informed-consent duty as the AMA Code of Medical Ethics states it
-(Opinion 2.1.1: consent to the specific intervention), and 21 CFR 1271.290 for the product.
+(Opinion 2.1.1: the patient consents to a specific intervention, not to more of it).
 
 SITE-1, the procedure-room time-out: The Joint Commission's Universal Protocol for preventing
 wrong site, wrong procedure and wrong person surgery (UP.01.01.01 pre-procedure verification,
