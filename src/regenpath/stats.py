@@ -4,7 +4,7 @@ with Greenwood variance, their medians, and the log-rank test.
 Pure and vectorised with numpy; no I/O. Each function names its method and convention, because
 software defaults differ (R's ``survfit`` bands are "log", Stata's and lifelines' are
 "log-log"): the choice is always the caller's, and explicit. Methods and reference values:
-``../shared/domain/outcomes.md`` section 3; the tests hold them against R's published output,
+``docs/rules.md`` (statistical methods); the tests hold them against R's published output,
 lifelines and statsmodels.
 """
 
@@ -313,7 +313,7 @@ def logrank_test(durations: ArrayLike, observed: ArrayLike, groups: ArrayLike) -
     -----
     At each event time: E_g = d n_g/n and Cov(O_g, O_h) = d (n - d)/(n - 1) (n_g/n)
     (delta_gh - n_h/n); chi2 = (O - E)' V^-1 (O - E) over all groups but one (Mantel 1966;
-    for two groups, (O1 - E1)^2/V on 1 df as in outcomes.md).
+    for two groups, (O1 - E1)^2/V on 1 df, as docs/rules.md says).
     """
     t = np.asarray(durations, dtype=float)
     e = np.asarray(observed, dtype=bool)

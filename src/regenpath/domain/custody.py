@@ -1,6 +1,6 @@
 """Chain of custody: every handover and move of a product, and the product's timeline.
 
-COI-1 (regulatory.md section 2; Standards Coordinating Body): the chain of custody records every
+COI-1 (docs/rules.md; Standards Coordinating Body): the chain of custody records every
 transfer of, and control over, the product from starting material to delivery, modelled as
 ``CustodyEvent(product_id, from, to, location, ts, temp, signer)``. REC-1 (21 CFR 1271.270(a)):
 records are made when each step is done, with who did it and when.

@@ -1,7 +1,7 @@
 """The follow-up schedule of a treatment cycle, its time points' status, the reminder ladder,
 and the lost-to-follow-up rule.
 
-FU-1 (regulatory.md): visits at 2 weeks, 6 weeks, 3, 6, 12 and 24 months, then annually,
+FU-1 (docs/rules.md): visits at 2 weeks, 6 weeks, 3, 6, 12 and 24 months, then annually,
 anchored on the injection. FU-4: a repeat treatment is a new cycle with a schedule of its own.
 """
 
@@ -273,6 +273,6 @@ class QuestionnaireResponse:
         )
 
     def complete(self, instrument: Instrument, now: datetime) -> None:
-        """Score the answers and close the response (outcomes.md section 1's rules)."""
+        """Score the answers and close the response (docs/rules.md's rules)."""
         self.completed_at, self.updated_at = now, now
         self.scores = score(instrument, self.answers).values

@@ -1,7 +1,7 @@
 """Patient-reported outcome instruments: their definitions (data files) and their scoring.
 
 Scoring is pure and follows each instrument's published rules, missing data included
-(outcomes.md section 1): pain NRS 0-10 item by item, RMDQ-24 as a count of statements
+(docs/rules.md): pain NRS 0-10 item by item, RMDQ-24 as a count of statements
 (Roland & Morris 1983), KOOS subscales with the 2012 missing-item rule (koos.nu), and ODI
 v2.1a as a percentage of the sections answered (Fairbank & Pynsent 2000). An answer is the
 value of the box ticked; a list is several boxes ticked in one item.

@@ -1,6 +1,6 @@
 """ISBT 128 Donation Identification Numbers (DIN) and their ISO/IEC 7064 MOD 37-2 check character.
 
-ISBT-1 (ICCBBA ST-001 section 2.4.1; regulatory.md section 2): the DIN is 13 characters,
+ISBT-1 (ICCBBA ST-001 section 2.4.1; docs/rules.md): the DIN is 13 characters,
 ``appppyynnnnnn`` — the 5-character facility identification number (FIN, assigned by ICCBBA),
 the 2-digit year and a 6-digit sequence. The flag characters that follow it on a barcode are
 not part of the DIN. ISBT-2 (ST-001 section 2.4.3, Appendix A): the check character is ISO/IEC

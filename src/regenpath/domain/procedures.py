@@ -1,7 +1,7 @@
 """The typed records of the two procedures: the harvest and the imaging-guided injection.
 
 Harvest: "stem cells are harvested from bone marrow or adipose (fat) tissue"; bone marrow from
-the iliac crest, adipose by liposuction (regulatory.md [35]). Injection: "guided by imaging
+the iliac crest, adipose by liposuction (docs/rules.md). Injection: "guided by imaging
 technologies akin to ultrasound or fluoroscopy ... 15-30 minutes".
 """
 

@@ -74,7 +74,7 @@ _TYPE_LABELS = {
     ProductType.UMBILICAL_CORD_MSC: "Umbilical cord mesenchymal stromal cells",
 }
 
-# EXP-1 (regulatory.md section 2): fresh bone marrow keeps <= 48 h at room temperature (72 h at
+# EXP-1 (docs/rules.md): fresh bone marrow keeps <= 48 h at room temperature (72 h at
 # 2-6 C); no published limit exists for point-of-care orthobiologics [U], so fresh autologous
 # products default to 48 h. Cryopreserved donor products keep the supplier's dating; three
 # years is the default here [U]. Every value is configurable (REGENPATH_PRODUCT_MAX_HOLD_HOURS).
@@ -147,7 +147,7 @@ class Product:
         """The autologous product of a harvest, labelled for its own patient only.
 
         DON-1 (21 CFR 1271.90): autologous, so no donor-eligibility determination.
-        EXP-1 (regulatory.md section 2): expiry counts from collection, ``max_hold`` is the
+        EXP-1 (docs/rules.md): expiry counts from collection, ``max_hold`` is the
         clinic's configured maximum hold time for the product type.
         """
         if product_type.source is not CellSource.AUTOLOGOUS:
@@ -351,7 +351,7 @@ def release_blockers(product: Product, now: datetime) -> list[GuardFailure]:
 
     DON-5 (21 CFR 1271.60): quarantined until the donor-eligibility determination is complete.
     DON-6/DON-7 (21 CFR 1271.65, 1271.265(c)): an ineligible donor's product is blocked.
-    EXP-1 (regulatory.md section 2): nothing is used past its expiry.
+    EXP-1 (docs/rules.md): nothing is used past its expiry.
     """
     failures: list[GuardFailure] = []
     if product.recalled_at is not None:

@@ -1,6 +1,6 @@
 """Processing steps, QC results and the release specification they are checked against.
 
-QC-1 (regulatory.md section 2; FDA-advised release tests): sterility, identity, viability
+QC-1 (docs/rules.md; FDA-advised release tests): sterility, identity, viability
 generally above 70 %, a cell-count range. Point-of-care 361/SSP products have no regulatory
 release specification, so the limits here are clinic SOP defaults, each configurable.
 QC-3: TNC per mL and in total, platelets, CD34+; culture results arrive after the injection,

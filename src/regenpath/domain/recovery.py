@@ -1,7 +1,7 @@
 """The recovery plan after an injection: what to do day by day, what to avoid, milestones, and
 lifestyle advice chosen from the patient's own assessment.
 
-RCV-1 (regulatory.md [41]): no NSAIDs for 2 weeks; rest 24-48 h; low-impact use for 2 weeks;
+RCV-1 (docs/rules.md): no NSAIDs for 2 weeks; rest 24-48 h; low-impact use for 2 weeks;
 light activity in weeks 3-4; running or lifting after week 4. EX-10: the NSAIDs are the
 eligibility ruleset's own list of RxNorm ingredients, so the two never disagree.
 """

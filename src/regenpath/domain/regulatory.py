@@ -72,7 +72,7 @@ def classify(  # noqa: PLR0911 -- one return per rule, in the order the rules ap
     same_surgical_procedure: bool,
     combined_with_other_article: bool = False,
 ) -> Classification:
-    """REG-1..REG-5 of regulatory.md section 1.1 on the planned product and procedure."""
+    """REG-1..REG-5 of docs/rules.md on the planned product and procedure."""
     steps = frozenset(processing)
     if source is CellSource.ALLOGENEIC and product_type in NON_HOMOLOGOUS_IN_ORTHOPAEDICS:
         return Classification(

@@ -1,6 +1,6 @@
 """Responders by the minimal clinically important difference, reported three ways.
 
-Definitions (outcomes.md section 2): the primary one, pre-registered, is a reduction of at
+Definitions (docs/rules.md): the primary one, pre-registered, is a reduction of at
 least 30 % on the pain NRS (Ostelo et al., Spine 2008;33:90-94; Dworkin et al., IMMPACT, J Pain
 2008;9:105-121; Farrar et al., Pain 2001;94:149-158); the secondary ones are at least 2 NRS
 points, at least 50 % (IMMPACT "substantial"), ODI at least 10 points or 30 %, RMDQ at least 5
@@ -8,7 +8,7 @@ points (Ostelo 2008). Improvement is baseline minus follow-up (lower is better f
 thresholds are inclusive; a percentage is undefined at a baseline of 0, and such a patient is
 counted as not evaluable, never dropped.
 
-The three analyses (outcomes.md section 4, Sackett's bounds), always shown together:
+The three analyses (docs/rules.md, Sackett's bounds), always shown together:
 complete-case (responders / evaluable), worst case or non-responder imputation (responders /
 due), best case ((responders + missing) / due). "Due" means the time point's window has
 closed; patients not yet due are left out of every denominator and counted apart.

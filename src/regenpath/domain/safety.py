@@ -1,4 +1,4 @@
-"""Adverse events (regulatory.md section 4) and the reports they and deviations make due
+"""Adverse events (docs/rules.md) and the reports they and deviations make due
 (section 1.3: RPT-1..RPT-3), counted in calendar days from discovery."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Safety signals: adverse-event rates per product lot or donor, clinic and practitioner with a
 Wilson interval, and a Bernoulli CUSUM that raises an alert when a group drifts above its
-baseline rate (regulatory.md AE-5 baselines).
+baseline rate (docs/rules.md AE-5 baselines).
 
 The CUSUM (Page 1954; the Bernoulli form of Reynolds and Stoumbos 1999) adds, for each
 administration in time order, the log-likelihood ratio of "the rate is ``ratio`` times the

@@ -2,7 +2,7 @@
 update, and Bulk Data export and import. Errors are OperationOutcomes (api/problems.py).
 
 Bodies are taken as ``application/fhir+json`` or ``application/json`` (fhirpy writes with the
-latter, fhir.md section 2); answers are ``application/fhir+json``.
+latter, the FHIR R4 specification); answers are ``application/fhir+json``.
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ def searchset(
     request: Request, resource_type: str, query: list[tuple[str, str]], bundle: Bundle
 ) -> Resource:
     """A searchset Bundle with ``total`` and absolute ``self``/``next`` links (fhirclient
-    refuses relative ones, fhir.md section 2)."""
+    refuses relative ones, the FHIR R4 specification)."""
     base = base_url(request)
 
     def link(offset: int) -> str:

@@ -3,13 +3,13 @@ events) for any number of episodes, generated with numpy, a chunk at a time.
 
 It is a stand-in for years of a clinic network's records, for the analytics only: the
 clinic database keeps the 200-patient pathway demo, and the report reads this registry as a
-Parquet snapshot. Its shape follows outcomes.md and regulatory.md, and every number is
+Parquet snapshot. Its shape follows docs/rules.md, and every number is
 invented:
 
 - responders keep about 60 % relief from month three, some lose it again after month six,
   non-responders hover around their baseline (so the durability curve has losses to show);
 - drop-out depends on the outcome: a patient who is not better stops answering sooner
-  (outcomes.md section 4: in a self-pay clinic missingness may be informative);
+  (docs/rules.md: in a self-pay clinic missingness may be informative);
 - adverse events at the AE-5 baselines: post-procedure flares the most common (3.9 %),
   serious events possibly related at about 0.55 % of administrations.
 """

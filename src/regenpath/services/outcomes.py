@@ -2,7 +2,7 @@
 completeness, the durability of relief, the STROBE flow, and two strata compared.
 
 Every figure is computed from the analytic relations (adapters/analytics.py) as numpy arrays,
-with the methods of regenpath.stats and domain/responders.py (outcomes.md sections 2-4). Not
+with the methods of regenpath.stats and domain/responders.py (docs/rules.md). Not
 yet due is never missing: a time point is due once its window has closed, and patients whose
 window is open are left out of its denominators and counted apart.
 """
@@ -390,7 +390,7 @@ LEFT_FOLLOW_UP = ("lost_to_follow_up", "withdrawn")
 def _potential_follow_up(
     source: OutcomeSource, filters: Mapping[str, str], as_of: date
 ) -> float | None:
-    """Median potential follow-up by reverse Kaplan-Meier (outcomes.md section 4): a patient
+    """Median potential follow-up by reverse Kaplan-Meier (docs/rules.md): a patient
     lost to follow-up (or withdrawn) leaves at their last answered visit, which is the
     "event"; everyone else is followed up to ``as_of``, a censoring the reverse curve counts."""
     durations, left = source.follow_up_durations(as_of, LEFT_FOLLOW_UP, filters)

@@ -410,7 +410,7 @@ def adverse_event(
 
 
 def consent(record: SignedConsent, patient_ref: str) -> Resource:
-    """The signed informed consent (regulatory.md CON-*); withdrawn consent is inactive."""
+    """The signed informed consent (docs/rules.md CON-*); withdrawn consent is inactive."""
     return {
         "resourceType": "Consent",
         "id": str(record.id),

@@ -5,7 +5,8 @@ this module filters what is left (FHIR R4 section 3.1.1, "Search").
 Semantics taken from the specification: several values of one parameter separated by commas
 match any of them (OR); the same parameter repeated must match every time (AND); a date is a
 range as wide as its precision, and ``gt``/``lt``/``ge``/``le``/``eq``/``ne`` compare ranges;
-the old ``>``/``<`` prefixes that fhirclient still sends mean ``gt``/``lt`` (fhir.md section 2).
+the old ``>``/``<`` prefixes that fhirclient still sends mean ``gt``/``lt`` (the FHIR R4
+specification).
 """
 
 from __future__ import annotations

@@ -1001,7 +1001,7 @@ class FhirServer:
         skipped. Lines go in chunks: each is validated, resolved and written as a batch; a
         resource may refer to a patient on an earlier line or already here. ``workers``:
         processes that validate chunks while this one writes (validation is the costly part,
-        fhir.md section 3); 0 validates here."""
+        the FHIR R4 specification); 0 validates here."""
         result = ImportResult()
         with uow, _validated_chunks(lines, self.score_codes, workers) as chunks:
             clinic = clinic_id or self._default_clinic(uow)

@@ -2,7 +2,7 @@
 ``fhir.resources``, then regenpath's own checks for the codes whose value sets it owns.
 
 The R4B models check cardinality, data types, unknown elements and formats, but not required
-code bindings (fhir.md section 3: ``status: "done"`` passes), so the bindings the pathway
+code bindings (the FHIR R4 specification: ``status: "done"`` passes), so the bindings the pathway
 relies on are checked here. A failure names the element as a FHIRPath expression.
 """
 

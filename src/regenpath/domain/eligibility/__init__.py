@@ -1,4 +1,4 @@
-"""Eligibility as data: a versioned ruleset (EL-*, EX-* of regulatory.md section 3) read by
+"""Eligibility as data: a versioned ruleset (EL-*, EX-* of docs/rules.md) read by
 one pure function, :func:`evaluate`."""
 
 from regenpath.domain.eligibility.engine import evaluate, parse_ruleset

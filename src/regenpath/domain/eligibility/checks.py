@@ -1,4 +1,4 @@
-"""What each rule of regulatory.md section 3 checks; its thresholds come from the ruleset."""
+"""What each rule of docs/rules.md checks; its thresholds come from the ruleset."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Eligibility as data: a versioned ruleset read by one pure function.
 
 ``evaluate(assessment, ruleset, today)`` returns a decision with every finding, each naming its
-rule (EL-*, EX-* of regulatory.md section 3), kind, message, source and the values behind it.
+rule (EL-*, EX-* of docs/rules.md), kind, message, source and the values behind it.
 The thresholds live in the ruleset file, not here; this module holds what each rule *checks*.
 
 The verdict, in order: any HARD exclusion -> ``ineligible`` (no override); any data a rule

@@ -1,4 +1,4 @@
-"""Eligibility: the assessment of an episode, the ruleset's verdict on it (regulatory.md
+"""Eligibility: the assessment of an episode, the ruleset's verdict on it (docs/rules.md
 section 3), and the physician's decision that moves the episode on."""
 
 from __future__ import annotations
