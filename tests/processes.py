@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
+from tests.smtp import free_port
+
 REGENPATH = str(Path(sys.executable).parent / "regenpath")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def environment(database_url: str, **settings: str) -> dict[str, str]:

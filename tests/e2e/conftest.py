@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ from tests.integration.personas import (
     password_of,
     username_of,
 )
+from tests.smtp import free_port
 from tests.support import TestClock
 
 CHROMIUM = os.environ.get("REGENPATH_CHROMIUM", "/usr/bin/chromium")
@@ -37,13 +37,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 pytestmark = pytest.mark.e2e
 COORDINATOR = "coordinator.e2e"
 PASSWORD = "e2e-coordinator-password"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="session")
@@ -94,7 +87,7 @@ def staff_api(application: Application, clinic: dict[str, str]) -> Iterator[Staf
 
 @pytest.fixture(scope="session")
 def server_url(application: Application, clinic: dict[str, str]) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(application), host="127.0.0.1", port=port, log_level="warning")
     )

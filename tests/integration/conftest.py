@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,27 +47,35 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgresql_url() -> Iterator[str]:
+@contextmanager
+def postgresql_schema(prefix: str) -> Iterator[str]:
+    """A new, empty schema of this worker's on the test PostgreSQL; its URL, dropped after."""
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL tests run when REGENPATH_TEST_DATABASE_URL is set")
     base = make_url(POSTGRES_URL)
     if base.drivername == "postgresql":
         base = base.set(drivername="postgresql+psycopg")
-    schema = f"regenpath_test_{WORKER}"
+    schema = f"{prefix}_{WORKER}"
     admin = create_engine(base)
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    application = bootstrap(Settings(database_url=rendered))
-    migrate.upgrade(application.engine)
-    application.dispose()
-    yield rendered
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    with postgresql_schema("regenpath_test") as rendered:
+        application = bootstrap(Settings(database_url=rendered))
+        migrate.upgrade(application.engine)
+        application.dispose()
+        yield rendered
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

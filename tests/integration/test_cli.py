@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import date
@@ -20,6 +19,7 @@ from regenpath.services import clinics, episodes
 from regenpath.services.demo import seed_demo
 from regenpath.services.ports import EpisodeQuery
 from tests.integration.conftest import FAST_HASHER
+from tests.processes import environment
 
 
 def regenpath(
@@ -27,9 +27,7 @@ def regenpath(
 ) -> subprocess.CompletedProcess[str]:
     """Run the CLI in a fresh process; ``settings`` become REGENPATH_* variables."""
     url = database if isinstance(database, str) else f"sqlite:///{database}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGENPATH_")}
-    env["REGENPATH_DATABASE_URL"] = url
-    env |= {f"REGENPATH_{name.upper()}": value for name, value in settings.items()}
+    env = environment(url, **settings)
     return subprocess.run(
         [sys.executable, "-m", "regenpath.entrypoints.cli", *args],
         capture_output=True,

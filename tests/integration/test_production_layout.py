@@ -4,7 +4,6 @@ is lost, no task is opened twice. And on SQLite, the layouts it cannot serve are
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import threading
@@ -15,9 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from tests.integration.conftest import POSTGRES_URL
+from tests.integration.conftest import postgresql_schema
 from tests.integration.test_api_patients import born, new_patient
 from tests.processes import REGENPATH, environment, run_cli, scalar, served
 from tests.smtp import smtp_server
@@ -28,23 +26,11 @@ pytestmark = pytest.mark.xdist_group("processes")
 @pytest.fixture
 def demo_database() -> Iterator[str]:
     """A schema of its own holding a small demo, whose follow-ups have reminders due."""
-    if not POSTGRES_URL:
-        pytest.skip("PostgreSQL tests run when REGENPATH_TEST_DATABASE_URL is set")
-    base = make_url(POSTGRES_URL).set(drivername="postgresql+psycopg")
-    schema = f"regenpath_layout_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-    rendered = url.render_as_string(hide_password=False)
-    env = environment(rendered)
-    run_cli("db", "upgrade", env=env)
-    run_cli("demo", "--patients", "40", env=env, timeout=300)
-    yield rendered
-    with admin.begin() as connection:
-        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
+    with postgresql_schema("regenpath_layout") as url:
+        env = environment(url)
+        run_cli("db", "upgrade", env=env)
+        run_cli("demo", "--patients", "40", env=env, timeout=300)
+        yield url
 
 
 def reminder_state(url: str) -> dict[str, tuple[int, int, int]]:

@@ -85,6 +85,16 @@ def sides_for(laterality: Laterality) -> list[Side]:
     return [side for side in Side if side in allowed]
 
 
+def usual_side(laterality: Laterality) -> Side:
+    """The side a site of this episode is injected on unless the plan says otherwise (a
+    spinal level, with no side of its own, is midline): the injection form's default."""
+    return {
+        Laterality.LEFT: Side.LEFT,
+        Laterality.RIGHT: Side.RIGHT,
+        Laterality.BILATERAL: Side.BILATERAL,
+    }.get(laterality, Side.MIDLINE)
+
+
 def consent_scope_failures(
     plan: TreatmentPlan | None,
     administered: int,

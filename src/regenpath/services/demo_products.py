@@ -31,13 +31,12 @@ from regenpath.domain.procedures import (
     HarvestSite,
     HarvestSource,
     InjectionSite,
-    Laterality,
     Side,
     TimeOutItem,
 )
 from regenpath.domain.products import DonorEligibility, Product, ProductType, VerificationMethod
 from regenpath.domain.quality import ProcessingKind, QcTest
-from regenpath.domain.timeout import approaches_for
+from regenpath.domain.timeout import approaches_for, usual_side
 from regenpath.services import donors, lab, lookback, products
 from regenpath.services.ports import Clock, PasswordHasher, UnitOfWork
 from regenpath.services.signatures import Signer
@@ -297,11 +296,7 @@ class ProductSteps:
         with self.uow:
             plan = self.uow.evaluations.latest_plan(episode.id)
         assert plan is not None, "the demo injects only what was planned and consented"
-        side = {
-            Laterality.LEFT: Side.LEFT,
-            Laterality.RIGHT: Side.RIGHT,
-            Laterality.BILATERAL: Side.BILATERAL,
-        }.get(episode.laterality, Side.MIDLINE)
+        side = usual_side(episode.laterality)
         # The procedure-room form is filled from the consented plan (SITE-1).
         command = products.RecordInjection(
             episode_id=episode.id,

@@ -17,12 +17,11 @@ from regenpath.domain.procedures import (
     Guidance,
     HarvestSite,
     HarvestSource,
-    Laterality,
     Side,
     TimeOutItem,
 )
 from regenpath.domain.products import CellSource, ProductType, VerificationMethod
-from regenpath.domain.timeout import approaches_for, sides_for
+from regenpath.domain.timeout import approaches_for, sides_for, usual_side
 from regenpath.entrypoints.api.product_schemas import HarvestIn, InjectionIn
 from regenpath.entrypoints.api.schemas import BedsideCheckIn
 from regenpath.entrypoints.deps import AppDep, signed_in_staff
@@ -169,7 +168,7 @@ def _procedure_page(
             # defaults come from the consented plan, never from a generic default.
             "approaches": approaches_for(room.episode.target_site),
             "sides": sides_for(room.episode.laterality),
-            "usual_side": _usual_side(room.episode.laterality),
+            "usual_side": usual_side(room.episode.laterality),
             "time_out_items": list(TimeOutItem),
             "plan": room.plan,
             "site_rows": range(SITE_ROWS),
@@ -207,14 +206,6 @@ def bedside_check(
     return _procedure_page(
         request, uow, app, episode_id, failed="bedside", form=form, values=typed(posted)
     )
-
-
-def _usual_side(laterality: Laterality) -> Side:
-    return {
-        Laterality.LEFT: Side.LEFT,
-        Laterality.RIGHT: Side.RIGHT,
-        Laterality.BILATERAL: Side.BILATERAL,
-    }.get(laterality, Side.MIDLINE)
 
 
 def _sites(posted: FormData) -> list[dict[str, str]]:
